@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import '../scripts/preload.mjs'
+const { main } = await import('../bench/main.ts')
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,95 @@
+import { ErrorCode, SteleError } from './errors.js'
+
+export type Hex = `0x${string}`
+
+const HEX_RE = /^0x[0-9a-fA-F]*$/
+
+export function isHex(value: unknown): value is Hex {
+  return typeof value === 'string' && HEX_RE.test(value)
+}
+
+/** Decodes 0x-prefixed hex. Odd lengths are refused: they hide mistakes. */
+export function hexToBytes(hex: string): Uint8Array {
+  if (!isHex(hex)) throw new SteleError(ErrorCode.InvalidHex, `not a 0x-prefixed hex string: ${preview(hex)}`)
+  if (hex.length % 2 !== 0) throw new SteleError(ErrorCode.InvalidHex, `hex has an odd number of digits: ${preview(hex)}`)
+  return Uint8Array.from(Buffer.from(hex.slice(2), 'hex'))
+}
+
+export function bytesToHex(bytes: Uint8Array): Hex {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
+}
+
+/** Decodes hex that must be exactly `length` bytes (addresses, hashes). */
+export function hexToFixedBytes(hex: string, length: number, what = 'value'): Uint8Array {
+  const bytes = hexToBytes(hex)
+  if (bytes.length !== length) {
+    throw new SteleError(ErrorCode.InvalidHex, `${what} must be ${length} bytes, got ${bytes.length}`)
+  }
+  return bytes
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const p of parts) length += p.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number)
+    if (d !== 0) return d
+  }
+  return a.length - b.length
+}
+
+/** Minimal big-endian encoding of a non-negative integer (RLP's integer form: zero is empty). */
+export function bigintToBytes(value: bigint): Uint8Array {
+  if (value < 0n) throw new SteleError(ErrorCode.InvalidInput, 'negative integer')
+  if (value === 0n) return new Uint8Array(0)
+  let hex = value.toString(16)
+  if (hex.length % 2) hex = `0${hex}`
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
+}
+
+export function bytesToBigint(bytes: Uint8Array): bigint {
+  if (bytes.length === 0) return 0n
+  return BigInt(bytesToHex(bytes))
+}
+
+export function bigintToHex(value: bigint): Hex {
+  return `0x${value.toString(16)}`
+}
+
+export function numberToHex(value: number): Hex {
+  return `0x${value.toString(16)}`
+}
+
+/** Left-pads to `length` bytes. */
+export function padBytes(bytes: Uint8Array, length: number): Uint8Array {
+  if (bytes.length >= length) return bytes
+  const out = new Uint8Array(length)
+  out.set(bytes, length - bytes.length)
+  return out
+}
+
+export function utf8ToBytes(text: string): Uint8Array {
+  return new TextEncoder().encode(text)
+}
+
+function preview(value: unknown): string {
+  const s = String(value)
+  return s.length > 20 ? `${s.slice(0, 20)}…` : s
+}
