@@ -1,0 +1,134 @@
+import { open, type Database, type RootDatabase } from 'lmdb'
+import { compareBytes } from '../primitives/bytes.js'
+import { ErrorCode, SteleError } from '../primitives/errors.js'
+
+/**
+ * The node's one embedded store. Data lives in named key spaces; all writes of one block go through one
+ * WriteBatch, applied in one LMDB write transaction, so a crash never leaves half a block.
+ */
+export interface KvStore {
+  get(space: KvSpace, key: Uint8Array): Uint8Array | undefined
+  /** Entries with start <= key < end, in key order (reverse: descending). */
+  range(space: KvSpace, start: Uint8Array, end: Uint8Array, options?: { reverse?: boolean; limit?: number }): Iterable<[Uint8Array, Uint8Array]>
+  /** Applies the batch atomically and durably. */
+  write(batch: WriteBatch): void
+  close(): Promise<void>
+}
+
+export const KV_SPACES = [
+  'meta', // head, genesis, node keys' public parts, schema version
+  'headers', // number(8) -> header RLP... see src/chain/blockStore.ts
+  'blocks',
+  'hashToNumber',
+  'receipts',
+  'txIndex',
+  'logIndex',
+  'accounts', // flat state: address -> account RLP
+  'storage', // flat state: address ‖ slot -> value
+  'code', // codeHash -> code
+  'trie', // node hash -> trie node RLP
+  'wal', // consensus: own signed messages and locks
+  'anchors', // data: anchored hash -> location
+  'data', // data: other records
+  'telemetry', // iot readings
+] as const
+export type KvSpace = (typeof KV_SPACES)[number]
+
+export type KvOp = { space: KvSpace; key: Uint8Array; value: Uint8Array | undefined }
+
+export class WriteBatch {
+  readonly ops: KvOp[] = []
+  put(space: KvSpace, key: Uint8Array, value: Uint8Array): this {
+    this.ops.push({ space, key, value })
+    return this
+  }
+  del(space: KvSpace, key: Uint8Array): this {
+    this.ops.push({ space, key, value: undefined })
+    return this
+  }
+  get size(): number {
+    return this.ops.length
+  }
+}
+
+export function openLmdbStore(path: string): KvStore {
+  let root: RootDatabase
+  try {
+    // mapSize grows on demand in lmdb-js; we start at 1 GiB.
+    root = open({ path, maxDbs: KV_SPACES.length + 4, mapSize: 1024 ** 3, compression: false })
+  } catch (cause) {
+    throw new SteleError(ErrorCode.Storage, `cannot open the data store at ${path}`, { cause })
+  }
+  const spaces = new Map<KvSpace, Database<Buffer, Buffer>>()
+  for (const name of KV_SPACES) {
+    spaces.set(name, root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }))
+  }
+  const db = (space: KvSpace) => spaces.get(space) as Database<Buffer, Buffer>
+  const asKey = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength)
+  return {
+    get(space, key) {
+      const value = db(space).get(asKey(key))
+      return value === undefined ? undefined : new Uint8Array(value)
+    },
+    *range(space, start, end, options = {}) {
+      const reverse = options.reverse ?? false
+      // In reverse, lmdb starts at the first key <= start and its end bound is exclusive, so we bound by hand.
+      const iter = reverse
+        ? db(space).getRange({ start: asKey(end), reverse: true })
+        : db(space).getRange({ start: asKey(start), end: asKey(end) })
+      let count = 0
+      for (const { key, value } of iter) {
+        const k = key as unknown as Buffer
+        if (reverse && compareBytes(k, end) >= 0) continue
+        if (reverse && compareBytes(k, start) < 0) break
+        if (options.limit !== undefined && count++ >= options.limit) break
+        yield [new Uint8Array(k), new Uint8Array(value)]
+      }
+    },
+    write(batch) {
+      try {
+        root.transactionSync(() => {
+          for (const op of batch.ops) {
+            if (op.value === undefined) db(op.space).removeSync(asKey(op.key))
+            else db(op.space).putSync(asKey(op.key), Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength))
+          }
+        })
+      } catch (cause) {
+        throw new SteleError(ErrorCode.Storage, 'write transaction failed', { cause })
+      }
+    },
+    async close() {
+      await root.close()
+    },
+  }
+}
+
+/** An in-memory store with the same semantics, for tests and `--ephemeral`. */
+export function createMemoryStore(): KvStore {
+  const spaces = new Map<KvSpace, Map<string, [Uint8Array, Uint8Array]>>()
+  const space = (name: KvSpace) => {
+    let m = spaces.get(name)
+    if (!m) spaces.set(name, (m = new Map()))
+    return m
+  }
+  const id = (key: Uint8Array) => Buffer.from(key).toString('hex')
+  return {
+    get(name, key) {
+      return space(name).get(id(key))?.[1]
+    },
+    *range(name, start, end, options = {}) {
+      const entries = [...space(name).values()]
+        .filter(([k]) => compareBytes(k, start) >= 0 && compareBytes(k, end) < 0)
+        .sort((a, b) => compareBytes(a[0], b[0]))
+      if (options.reverse) entries.reverse()
+      yield* options.limit === undefined ? entries : entries.slice(0, options.limit)
+    },
+    write(batch) {
+      for (const op of batch.ops) {
+        if (op.value === undefined) space(op.space).delete(id(op.key))
+        else space(op.space).set(id(op.key), [op.key.slice(), op.value.slice()])
+      }
+    },
+    async close() {},
+  }
+}
