@@ -12,11 +12,18 @@ export function isHex(value: unknown): value is Hex {
 export function hexToBytes(hex: string): Uint8Array {
   if (!isHex(hex)) throw new SteleError(ErrorCode.InvalidHex, `not a 0x-prefixed hex string: ${preview(hex)}`)
   if (hex.length % 2 !== 0) throw new SteleError(ErrorCode.InvalidHex, `hex has an odd number of digits: ${preview(hex)}`)
-  return Uint8Array.from(Buffer.from(hex.slice(2), 'hex'))
+  const out = new Uint8Array((hex.length - 2) / 2)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 + i * 2, 4 + i * 2), 16)
+  return out
 }
 
+// Buffer-free so the browser verifier can share this module.
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
 export function bytesToHex(bytes: Uint8Array): Hex {
-  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
+  let out = '0x'
+  for (let i = 0; i < bytes.length; i++) out += HEX_BYTE[bytes[i] as number]
+  return out as Hex
 }
 
 /** Decodes hex that must be exactly `length` bytes (addresses, hashes). */
@@ -61,7 +68,7 @@ export function bigintToBytes(value: bigint): Uint8Array {
   if (value === 0n) return new Uint8Array(0)
   let hex = value.toString(16)
   if (hex.length % 2) hex = `0${hex}`
-  return Uint8Array.from(Buffer.from(hex, 'hex'))
+  return hexToBytes(`0x${hex}`)
 }
 
 export function bytesToBigint(bytes: Uint8Array): bigint {
