@@ -4,8 +4,11 @@ import { rlpBytes, rlpDecode, rlpEncode, rlpList, type RlpItem } from '../primit
 
 /**
  * QBFT header extraData, in Besu's format:
- *   RLP([vanity (32 bytes), [validator addresses], vote or [], round (4 bytes, big-endian), [committed seals]])
+ *   RLP([vanity (32 bytes), [validator addresses], vote or [], round (RLP scalar), [committed seals]])
  * A vote is [recipient address, 0xff to add | 0x00 to remove].
+ * The round is a minimal RLP scalar, as Besu's QbftExtraDataCodec writes it (writeIntScalar) and as the newer
+ * Consensys/qbft-tests message vectors encode it; decoding also accepts the older fixed 4-byte form that
+ * qbft-tests' BftExtraDataRLPTests still use, and an empty string for "no vote" (test/vectors/qbft/README.md).
  * Stele puts the block's anchor batch root (docs/spec/data.md) in the vanity, so the seals cover it.
  */
 export interface QbftVote {
@@ -44,7 +47,9 @@ export function decodeQbftExtraData(bytes: Uint8Array): QbftExtraData {
     if (address.length !== 20) throw new SteleError(ErrorCode.InvalidBlock, 'validator address must be 20 bytes')
     return address
   })
-  const voteItems = rlpList(items[2], 'extraData.vote')
+  // No vote is the empty list; the empty string is the pre-2021-03 form some qbft-tests vectors still carry.
+  const voteItem = items[2]
+  const voteItems = voteItem instanceof Uint8Array && voteItem.length === 0 ? [] : rlpList(voteItem, 'extraData.vote')
   let vote: QbftVote | undefined
   if (voteItems.length === 2) {
     const recipient = rlpBytes(voteItems[0], 'vote.recipient')
@@ -58,7 +63,9 @@ export function decodeQbftExtraData(bytes: Uint8Array): QbftExtraData {
   } else if (voteItems.length !== 0) {
     throw new SteleError(ErrorCode.InvalidBlock, 'vote must be empty or [recipient, type]')
   }
-  const round = Number(bytesToBigint(rlpBytes(items[3], 'extraData.round')))
+  const roundBytes = rlpBytes(items[3], 'extraData.round')
+  if (roundBytes.length > 4) throw new SteleError(ErrorCode.InvalidBlock, 'extraData round must fit in 4 bytes')
+  const round = Number(bytesToBigint(roundBytes))
   const seals = rlpList(items[4], 'extraData.seals').map((s) => {
     const seal = rlpBytes(s, 'extraData.seal')
     if (seal.length !== 65) throw new SteleError(ErrorCode.InvalidBlock, 'committed seal must be 65 bytes')
@@ -71,5 +78,5 @@ function encodeRound(round: number): Uint8Array {
   if (!Number.isInteger(round) || round < 0 || round > 0xffffffff) {
     throw new SteleError(ErrorCode.InvalidInput, `round out of range: ${round}`)
   }
-  return padBytes(bigintToBytes(BigInt(round)), 4)
+  return bigintToBytes(BigInt(round))
 }
