@@ -1,0 +1,82 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { MerklePatriciaTrie, createMerkleProof } from '@ethereumjs/mpt'
+import { bytesToHex } from '../primitives/bytes.js'
+import { createMemoryStore, WriteBatch } from './kvStore.js'
+import { createNodeStore } from './nodeStore.js'
+import { EMPTY_ROOT, MutableTrie, trieProof } from './mutableTrie.js'
+import { encodeNode, nodeHash } from './trieNode.js'
+
+const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
+console.log(`mutableTrie.test: FUZZ_SEED=${seed}`)
+
+// Keys drawn from a few shared prefixes so that tries get deep paths, extensions and embedded nodes
+// (short leaves under long shared prefixes), which random 32-byte hashes alone would never produce.
+const keyArb = fc.tuple(fc.constantFrom(0, 2, 28, 31), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat(3)).map(([shared, tail, prefix]) => {
+  const key = tail.slice()
+  for (let i = 0; i < shared; i++) key[i] = prefix * 17
+  return key
+})
+const valueArb = fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 3 }), fc.uint8Array({ minLength: 1, maxLength: 80 }))
+const opArb = fc.oneof(
+  fc.record({ kind: fc.constant('put' as const), key: keyArb, value: valueArb }),
+  fc.record({ kind: fc.constant('del' as const), key: keyArb }),
+)
+
+test('property: roots and proofs equal @ethereumjs/mpt across committed batches (with reloads from the store)', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.array(opArb, { maxLength: 40 }), { minLength: 1, maxLength: 6 }), async (batches) => {
+      const store = createMemoryStore()
+      const nodes = createNodeStore(store, 8) // tiny cache: most reads go to the store
+      const reference = new MerklePatriciaTrie({ useKeyHashing: false })
+      let root: Uint8Array = EMPTY_ROOT
+      const seen: Uint8Array[] = []
+      for (const ops of batches) {
+        const trie = new MutableTrie(nodes, root)
+        for (const op of ops) {
+          seen.push(op.key)
+          if (op.kind === 'put') {
+            trie.put(op.key, op.value)
+            await reference.put(op.key, op.value)
+          } else {
+            trie.del(op.key)
+            await reference.del(op.key)
+          }
+        }
+        root = trie.rootHash()
+        assert.equal(bytesToHex(root), bytesToHex(reference.root()))
+        const batch = new WriteBatch()
+        const fresh = trie.newNodes()
+        for (const node of fresh) {
+          const enc = encodeNode(node)
+          if (enc.length >= 32 || node === trie.rootRef()) batch.put('trie', nodeHash(node), enc)
+        }
+        store.write(batch)
+        MutableTrie.release(fresh)
+        nodes.remember(fresh)
+        const reader = new MutableTrie(nodes, root)
+        for (const key of seen.slice(-10)) {
+          const expected = await reference.get(key)
+          assert.equal(bytesToHex(reader.get(key) ?? new Uint8Array()), bytesToHex(expected ?? new Uint8Array()))
+          const proof = trieProof(nodes, root, key).map(bytesToHex)
+          const expectedProof = (await createMerkleProof(reference, key)).map(bytesToHex)
+          assert.deepEqual(proof, expectedProof)
+        }
+      }
+    }),
+    { seed, numRuns: 60 },
+  )
+})
+
+test('an emptied trie has the empty root, and a single small leaf is still hashed as the root', () => {
+  const nodes = createNodeStore(createMemoryStore(), 8)
+  const trie = new MutableTrie(nodes, undefined)
+  const key = new Uint8Array(32).fill(7)
+  trie.put(key, Uint8Array.of(1))
+  const root = trie.rootHash()
+  assert.notDeepEqual(root, EMPTY_ROOT)
+  assert.equal(root.length, 32)
+  trie.del(key)
+  assert.deepEqual(trie.rootHash(), EMPTY_ROOT)
+})

@@ -1,0 +1,285 @@
+import { ErrorCode, SteleError } from '../primitives/errors.js'
+import { equalBytes } from '../primitives/bytes.js'
+import { keccak256 } from '../crypto/keccak.js'
+import {
+  BRANCH,
+  EXTENSION,
+  LEAF,
+  bytesToNibbles,
+  encodeNode,
+  isNode,
+  nodeHash,
+  type BranchNode,
+  type ExtensionNode,
+  type LeafNode,
+  type NodeRef,
+  type TrieNode,
+} from './trieNode.js'
+
+/** keccak256(RLP('')): the root of an empty trie. */
+export const EMPTY_ROOT = keccak256(Uint8Array.of(0x80))
+
+/** Loads committed nodes by hash (through a cache). */
+export interface NodeLoader {
+  load(hash: Uint8Array): TrieNode
+}
+
+/**
+ * One editing session on a Merkle-Patricia trie with fixed 32-byte keys (the secure trie: keys are
+ * already keccak256 hashes). Updates are copy-on-write against committed nodes and in place on nodes this
+ * session created, and nothing is hashed until `rootHash()`: a block's changes hash each dirty node once.
+ */
+export class MutableTrie {
+  private root: NodeRef | undefined
+
+  constructor(
+    private readonly loader: NodeLoader,
+    root: NodeRef | undefined,
+  ) {
+    this.root = root instanceof Uint8Array && equalBytes(root, EMPTY_ROOT) ? undefined : root
+  }
+
+  /** The current root reference (undefined for the empty trie). */
+  rootRef(): NodeRef | undefined {
+    return this.root
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return trieGet(this.loader, this.root, key)
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    const nibbles = bytesToNibbles(key)
+    this.root = this.insert(this.root, nibbles, 0, value)
+  }
+
+  del(key: Uint8Array): void {
+    this.root = this.remove(this.root, bytesToNibbles(key), 0)
+  }
+
+  /** Hashes every dirty node and returns the root hash. */
+  rootHash(): Uint8Array {
+    if (this.root === undefined) return EMPTY_ROOT
+    if (this.root instanceof Uint8Array) return this.root
+    return nodeHash(this.root)
+  }
+
+  /**
+   * The nodes reachable from the root that are not committed yet (call after rootHash). Embedded nodes are
+   * returned too (the caller stores only those of 32 bytes or more, and the root whatever its size).
+   */
+  newNodes(): TrieNode[] {
+    const out: TrieNode[] = []
+    const walk = (ref: NodeRef | undefined) => {
+      if (!isNode(ref) || ref.owner !== this) return
+      out.push(ref)
+      if (ref.kind === BRANCH) for (const child of ref.children) walk(child)
+      else if (ref.kind === EXTENSION) walk(ref.child)
+    }
+    walk(this.root)
+    return out
+  }
+
+  private resolve(ref: NodeRef): TrieNode {
+    return ref instanceof Uint8Array ? this.loader.load(ref) : ref
+  }
+
+  private leaf(path: Uint8Array, value: Uint8Array): LeafNode {
+    return { kind: LEAF, path, value, enc: undefined, hash: undefined, owner: this }
+  }
+
+  private extension(path: Uint8Array, child: NodeRef): ExtensionNode {
+    return { kind: EXTENSION, path, child, enc: undefined, hash: undefined, owner: this }
+  }
+
+  private branch(): BranchNode {
+    return { kind: BRANCH, children: new Array(16).fill(undefined), enc: undefined, hash: undefined, owner: this }
+  }
+
+  /** The node itself when this session owns it (marked dirty), else a dirty copy owned by this session. */
+  private writable<T extends TrieNode>(node: T): T {
+    if (node.owner === this) {
+      node.enc = undefined
+      node.hash = undefined
+      return node
+    }
+    if (node.kind === BRANCH) return { ...node, children: node.children.slice(), enc: undefined, hash: undefined, owner: this }
+    return { ...node, enc: undefined, hash: undefined, owner: this }
+  }
+
+  private insert(ref: NodeRef | undefined, key: Uint8Array, depth: number, value: Uint8Array): NodeRef {
+    if (ref === undefined) return this.leaf(key.subarray(depth), value)
+    const node = this.resolve(ref)
+    if (node.kind === BRANCH) {
+      const i = key[depth] as number
+      const old = node.children[i]
+      const child = this.insert(old, key, depth + 1, value)
+      if (!changed(old, child)) return ref
+      const out = this.writable(node)
+      out.children[i] = child
+      return out
+    }
+    const rest = key.subarray(depth)
+    const c = commonPrefixLength(node.path, rest)
+    if (node.kind === LEAF) {
+      if (c === node.path.length && c === rest.length) {
+        if (equalBytes(node.value, value)) return ref
+        const out = this.writable(node)
+        out.value = value
+        return out
+      }
+      if (c === node.path.length || c === rest.length) throw keyLengthError()
+      const branch = this.branch()
+      branch.children[node.path[c] as number] = this.leaf(node.path.subarray(c + 1), node.value)
+      branch.children[rest[c] as number] = this.leaf(rest.subarray(c + 1), value)
+      return c > 0 ? this.extension(rest.subarray(0, c), branch) : branch
+    }
+    if (c === node.path.length) {
+      const child = this.insert(node.child, key, depth + c, value)
+      if (!changed(node.child, child)) return ref
+      const out = this.writable(node)
+      out.child = child
+      return out
+    }
+    if (c === rest.length) throw keyLengthError()
+    const branch = this.branch()
+    branch.children[node.path[c] as number] =
+      c + 1 < node.path.length ? this.extension(node.path.subarray(c + 1), node.child) : node.child
+    branch.children[rest[c] as number] = this.leaf(rest.subarray(c + 1), value)
+    return c > 0 ? this.extension(rest.subarray(0, c), branch) : branch
+  }
+
+  /** Returns `ref` itself when the key is absent. */
+  private remove(ref: NodeRef | undefined, key: Uint8Array, depth: number): NodeRef | undefined {
+    if (ref === undefined) return undefined
+    const node = this.resolve(ref)
+    if (node.kind === BRANCH) {
+      const i = key[depth] as number
+      const old = node.children[i]
+      if (old === undefined) return ref
+      const child = this.remove(old, key, depth + 1)
+      if (!changed(old, child)) return ref
+      if (child !== undefined) {
+        const out = this.writable(node)
+        out.children[i] = child
+        return out
+      }
+      let remaining = -1
+      for (let j = 0; j < 16; j++) {
+        if (j === i || node.children[j] === undefined) continue
+        if (remaining !== -1) {
+          const out = this.writable(node)
+          out.children[i] = undefined
+          return out
+        }
+        remaining = j
+      }
+      if (remaining === -1) throw new SteleError(ErrorCode.Storage, 'malformed trie: branch with a single child')
+      return this.prefixed(Uint8Array.of(remaining), node.children[remaining] as NodeRef)
+    }
+    const rest = key.subarray(depth)
+    const c = commonPrefixLength(node.path, rest)
+    if (c < node.path.length) return ref
+    if (node.kind === LEAF) return c === rest.length ? undefined : ref
+    const child = this.remove(node.child, key, depth + c)
+    if (!changed(node.child, child)) return ref
+    if (child === undefined) throw new SteleError(ErrorCode.Storage, 'malformed trie: extension above a single leaf')
+    return this.prefixed(node.path, child)
+  }
+
+  /** `path` followed by `ref`, merging with the child's own path where the trie shape requires it. */
+  private prefixed(path: Uint8Array, ref: NodeRef): TrieNode {
+    const child = this.resolve(ref)
+    if (child.kind === LEAF) return this.leaf(concatNibbles(path, child.path), child.value)
+    if (child.kind === EXTENSION) return this.extension(concatNibbles(path, child.path), child.child)
+    return this.extension(path, ref)
+  }
+
+  /** After the session's nodes are durable: they become shared, and children are held by hash only. */
+  static release(nodes: TrieNode[]): void {
+    for (const node of nodes) {
+      node.owner = undefined
+      if (node.kind === BRANCH) {
+        for (let i = 0; i < 16; i++) node.children[i] = detach(node.children[i])
+      } else if (node.kind === EXTENSION) {
+        node.child = detach(node.child) as NodeRef
+      }
+    }
+  }
+}
+
+// Replacing a hashed child by its hash keeps the cached graph from pinning whole subtrees in memory.
+function detach(ref: NodeRef | undefined): NodeRef | undefined {
+  if (!isNode(ref)) return ref
+  const enc = encodeNode(ref)
+  return enc.length < 32 ? ref : nodeHash(ref)
+}
+
+function changed(old: NodeRef | undefined, now: NodeRef | undefined): boolean {
+  return old !== now || (isNode(now) && now.enc === undefined)
+}
+
+function keyLengthError(): SteleError {
+  return new SteleError(ErrorCode.Internal, 'trie keys must all have the same length')
+}
+
+function commonPrefixLength(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  let i = 0
+  while (i < n && a[i] === b[i]) i++
+  return i
+}
+
+function concatNibbles(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
+}
+
+export function trieGet(loader: NodeLoader, root: NodeRef | undefined, keyBytes: Uint8Array): Uint8Array | undefined {
+  const key = bytesToNibbles(keyBytes)
+  let ref = root
+  let depth = 0
+  while (ref !== undefined) {
+    if (ref instanceof Uint8Array && equalBytes(ref, EMPTY_ROOT) && depth === 0) return undefined
+    const node = ref instanceof Uint8Array ? loader.load(ref) : ref
+    if (node.kind === BRANCH) {
+      ref = node.children[key[depth] as number]
+      depth++
+      continue
+    }
+    const rest = key.subarray(depth)
+    if (commonPrefixLength(node.path, rest) < node.path.length) return undefined
+    if (node.kind === LEAF) return node.path.length === rest.length ? node.value : undefined
+    depth += node.path.length
+    ref = node.child
+  }
+  return undefined
+}
+
+/**
+ * The encodings of the nodes on the path to `key`, root first (an EIP-1186 proof; it proves absence when
+ * the key is missing). Embedded nodes appear as their own entries, as @ethereumjs/mpt produces them.
+ */
+export function trieProof(loader: NodeLoader, root: NodeRef | undefined, keyBytes: Uint8Array): Uint8Array[] {
+  const key = bytesToNibbles(keyBytes)
+  const proof: Uint8Array[] = []
+  let ref = root
+  let depth = 0
+  while (ref !== undefined) {
+    if (ref instanceof Uint8Array && equalBytes(ref, EMPTY_ROOT) && depth === 0) break
+    const node = ref instanceof Uint8Array ? loader.load(ref) : ref
+    proof.push(encodeNode(node))
+    if (node.kind === BRANCH) {
+      ref = node.children[key[depth] as number]
+      depth++
+      continue
+    }
+    const rest = key.subarray(depth)
+    if (node.kind === LEAF || commonPrefixLength(node.path, rest) < node.path.length) break
+    depth += node.path.length
+    ref = node.child
+  }
+  return proof
+}

@@ -1,0 +1,239 @@
+import { keccak256 } from '../crypto/keccak.js'
+import { ErrorCode, SteleError } from '../primitives/errors.js'
+
+/**
+ * Ethereum Merkle-Patricia trie nodes, with our own RLP codec: node encoding and hashing are the hot path
+ * of state-root computation, and a general RLP library allocates far more than these fixed shapes need.
+ *
+ * A child is referenced either by the node object (loaded or newly built) or by its 32-byte hash (not
+ * loaded yet). Nodes whose encoding is shorter than 32 bytes are embedded in their parent, never by hash.
+ */
+export type NodeRef = TrieNode | Uint8Array
+
+export const BRANCH = 0
+export const EXTENSION = 1
+export const LEAF = 2
+
+interface NodeBase {
+  /** RLP encoding; undefined while the node is dirty (changed since it was last encoded). */
+  enc: Uint8Array | undefined
+  /** keccak256(enc), computed on demand. */
+  hash: Uint8Array | undefined
+  /** The trie session allowed to mutate this node in place; undefined for shared (committed) nodes. */
+  owner: object | undefined
+}
+export interface BranchNode extends NodeBase {
+  kind: typeof BRANCH
+  children: (NodeRef | undefined)[]
+}
+export interface ExtensionNode extends NodeBase {
+  kind: typeof EXTENSION
+  /** Nibbles. */
+  path: Uint8Array
+  child: NodeRef
+}
+export interface LeafNode extends NodeBase {
+  kind: typeof LEAF
+  path: Uint8Array
+  value: Uint8Array
+}
+export type TrieNode = BranchNode | ExtensionNode | LeafNode
+
+export function isNode(ref: NodeRef | undefined): ref is TrieNode {
+  return ref !== undefined && !(ref instanceof Uint8Array)
+}
+
+export function bytesToNibbles(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length * 2)
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number
+    out[2 * i] = b >> 4
+    out[2 * i + 1] = b & 15
+  }
+  return out
+}
+
+/** Encodes the node (and any dirty descendants) and returns its encoding. */
+export function encodeNode(node: TrieNode): Uint8Array {
+  if (node.enc !== undefined) return node.enc
+  let enc: Uint8Array
+  if (node.kind === LEAF) {
+    enc = encodeList([encodeString(hexPrefix(node.path, true)), encodeString(node.value)])
+  } else if (node.kind === EXTENSION) {
+    enc = encodeList([encodeString(hexPrefix(node.path, false)), encodeRef(node.child)])
+  } else {
+    const items: Uint8Array[] = new Array(17)
+    for (let i = 0; i < 16; i++) {
+      const child = node.children[i]
+      items[i] = child === undefined ? EMPTY_STRING : encodeRef(child)
+    }
+    items[16] = EMPTY_STRING
+    enc = encodeList(items)
+  }
+  node.enc = enc
+  node.hash = undefined
+  return enc
+}
+
+export function nodeHash(node: TrieNode): Uint8Array {
+  if (node.hash !== undefined && node.enc !== undefined) return node.hash
+  const enc = encodeNode(node)
+  node.hash = keccak256(enc)
+  return node.hash
+}
+
+/** How a parent refers to a child: the embedded encoding when shorter than 32 bytes, else its hash. */
+function encodeRef(ref: NodeRef): Uint8Array {
+  if (ref instanceof Uint8Array) return encodeHashString(ref)
+  const enc = encodeNode(ref)
+  return enc.length < 32 ? enc : encodeHashString(nodeHash(ref))
+}
+
+const EMPTY_STRING = Uint8Array.of(0x80)
+
+function encodeHashString(hash: Uint8Array): Uint8Array {
+  const out = new Uint8Array(33)
+  out[0] = 0xa0
+  out.set(hash, 1)
+  return out
+}
+
+function encodeString(bytes: Uint8Array): Uint8Array {
+  if (bytes.length === 1 && (bytes[0] as number) < 0x80) return bytes
+  const header = lengthHeader(bytes.length, 0x80)
+  const out = new Uint8Array(header.length + bytes.length)
+  out.set(header, 0)
+  out.set(bytes, header.length)
+  return out
+}
+
+function encodeList(items: Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const item of items) length += item.length
+  const header = lengthHeader(length, 0xc0)
+  const out = new Uint8Array(header.length + length)
+  out.set(header, 0)
+  let offset = header.length
+  for (const item of items) {
+    out.set(item, offset)
+    offset += item.length
+  }
+  return out
+}
+
+function lengthHeader(length: number, offset: number): Uint8Array {
+  if (length < 56) return Uint8Array.of(offset + length)
+  if (length < 0x100) return Uint8Array.of(offset + 56, length)
+  if (length < 0x10000) return Uint8Array.of(offset + 57, length >> 8, length & 0xff)
+  return Uint8Array.of(offset + 58, length >> 16, (length >> 8) & 0xff, length & 0xff)
+}
+
+function hexPrefix(path: Uint8Array, leaf: boolean): Uint8Array {
+  const odd = path.length % 2
+  const out = new Uint8Array((path.length >> 1) + 1)
+  const flag = (leaf ? 2 : 0) + odd
+  let i = 0
+  if (odd) {
+    out[0] = (flag << 4) | (path[0] as number)
+    i = 1
+  } else {
+    out[0] = flag << 4
+  }
+  for (let o = 1; i < path.length; i += 2, o++) out[o] = ((path[i] as number) << 4) | (path[i + 1] as number)
+  return out
+}
+
+/**
+ * Decodes a stored node. Children are hash references, or embedded nodes decoded in place; byte strings
+ * are views into `enc`, which stays alive with the node anyway.
+ */
+export function decodeNode(enc: Uint8Array, hash: Uint8Array | undefined): TrieNode {
+  try {
+    const node = decodeNodeAt(enc, 0, hash)
+    if (node.enc?.length !== enc.length) throw new Error('trailing bytes')
+    return node
+  } catch (cause) {
+    throw new SteleError(ErrorCode.Storage, 'corrupt trie node', { cause })
+  }
+}
+
+type Item = [start: number, end: number, isList: boolean, next: number]
+
+function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined): TrieNode {
+  const [start, end, isList, next] = itemBounds(enc, pos)
+  if (!isList) throw new Error('a trie node must be a list')
+  const items: [Item, number][] = []
+  let at = start
+  while (at < end) {
+    const item = itemBounds(enc, at)
+    items.push([item, at])
+    at = item[3]
+  }
+  if (at !== end) throw new Error('list overruns')
+  const self = enc.subarray(pos, next)
+  if (items.length === 17) {
+    const children: (NodeRef | undefined)[] = new Array(16)
+    for (let i = 0; i < 16; i++) {
+      const [[s, e, childIsList], childPos] = items[i] as [Item, number]
+      if (childIsList) children[i] = decodeNodeAt(enc, childPos, undefined)
+      else if (e - s === 32) children[i] = enc.subarray(s, e)
+      else if (e === s) children[i] = undefined
+      else throw new Error(`bad branch child of length ${e - s}`)
+    }
+    return { kind: BRANCH, children, enc: self, hash, owner: undefined }
+  }
+  if (items.length !== 2) throw new Error(`trie node with ${items.length} items`)
+  const [[ps, pe, pIsList]] = items[0] as [Item, number]
+  if (pIsList || pe === ps) throw new Error('bad node path')
+  const flag = (enc[ps] as number) >> 4
+  const odd = flag & 1
+  const nibbles = bytesToNibbles(enc.subarray(ps, pe)).subarray(odd ? 1 : 2)
+  const [[vs, ve, vIsList], vPos] = items[1] as [Item, number]
+  if (flag >= 2) {
+    if (vIsList) throw new Error('leaf value is a list')
+    return { kind: LEAF, path: nibbles, value: enc.subarray(vs, ve), enc: self, hash, owner: undefined }
+  }
+  let child: NodeRef
+  if (vIsList) child = decodeNodeAt(enc, vPos, undefined)
+  else if (ve - vs === 32) child = enc.subarray(vs, ve)
+  else throw new Error('bad extension child')
+  return { kind: EXTENSION, path: nibbles, child, enc: self, hash, owner: undefined }
+}
+
+function listBounds(enc: Uint8Array, pos: number): [number, number] {
+  const b = enc[pos]
+  if (b === undefined || b < 0xc0) throw new Error('expected a list')
+  if (b <= 0xf7) return [pos + 1, pos + 1 + (b - 0xc0)]
+  const lenLen = b - 0xf7
+  const length = readLength(enc, pos + 1, lenLen)
+  return [pos + 1 + lenLen, pos + 1 + lenLen + length]
+}
+
+function itemBounds(enc: Uint8Array, pos: number): Item {
+  const b = enc[pos]
+  if (b === undefined) throw new Error('truncated')
+  if (b < 0x80) return [pos, pos + 1, false, pos + 1]
+  if (b <= 0xb7) {
+    const end = pos + 1 + (b - 0x80)
+    return [pos + 1, end, false, end]
+  }
+  if (b < 0xc0) {
+    const lenLen = b - 0xb7
+    const start = pos + 1 + lenLen
+    const end = start + readLength(enc, pos + 1, lenLen)
+    return [start, end, false, end]
+  }
+  const [start, end] = listBounds(enc, pos)
+  return [start, end, true, end]
+}
+
+function readLength(enc: Uint8Array, pos: number, lenLen: number): number {
+  let length = 0
+  for (let i = 0; i < lenLen; i++) {
+    const b = enc[pos + i]
+    if (b === undefined) throw new Error('truncated length')
+    length = length * 256 + b
+  }
+  if (pos + lenLen + length > enc.length) throw new Error('truncated item')
+  return length
+}
