@@ -1,0 +1,531 @@
+import { createHash } from 'node:crypto'
+import { isIP } from 'node:net'
+import { gossipsub, TopicValidatorResult, type GossipSub, type GossipsubMessage } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { noise } from '@libp2p/noise'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { ErrorCode, SteleError, errorMessage, isSteleError } from '../primitives/errors.js'
+import { abortError, requestSignal } from './deadline.js'
+import {
+  MAX_SYNC_BLOCK_BYTES,
+  MAX_SYNC_BLOCKS_PER_REQUEST,
+  MAX_SYNC_RESPONSE_BYTES,
+  SILENT_LOGGER,
+  TOPICS,
+  TOPIC_MAX_BYTES,
+  type DisconnectOptions,
+  type MessageHandler,
+  type Network,
+  type NetworkLogger,
+  type PeerInfo,
+  type PeerListener,
+  type PeerStatus,
+  type RequestOptions,
+  type StatusProvider,
+  type SyncRequestHandler,
+  type Topic,
+  type Unsubscribe,
+} from './network.js'
+import { libp2pKeyFromNodeKey, peerIdFromNodeKey } from './peerIdentity.js'
+import {
+  FrameDecoder,
+  MAX_REQUEST_FRAME_BYTES,
+  SYNC_PROTOCOL,
+  boundSyncResponse,
+  decodeBlocksHeader,
+  decodeStatusResponse,
+  decodeSyncRequest,
+  encodeBlocksHeader,
+  encodeErrorResponse,
+  encodeFrame,
+  encodeStatusResponse,
+  encodeSyncRequest,
+} from './syncCodec.js'
+
+export interface StaticPeer {
+  peerId: string
+  host: string
+  port: number
+}
+
+export interface ReconnectOptions {
+  /** First redial delay after a drop or failed dial. */
+  initialDelayMs: number
+  /** Cap for the doubling delay. */
+  maxDelayMs: number
+}
+
+export const DEFAULT_RECONNECT: ReconnectOptions = { initialDelayMs: 250, maxDelayMs: 30_000 }
+
+export interface Libp2pNetworkConfig {
+  /** The node's 32-byte secp256k1 key; the peer id derives from it. */
+  privateKey: Uint8Array
+  /** Where to listen; port 0 picks a free port (see `listenPort()`). */
+  listen: { host: string; port: number }
+  staticPeers?: readonly StaticPeer[]
+  /** Node permissioning: connections to or from any other peer id are refused. */
+  permittedPeerIds: Iterable<string>
+  logger?: NetworkLogger
+  reconnect?: Partial<ReconnectOptions>
+  /** Gossipsub heartbeat; small networks can afford a short one, which heals meshes quickly. */
+  heartbeatIntervalMs?: number
+  /** Prefix of wire topic names, e.g. `/stele/<chain id>`; nodes must agree on it. */
+  topicPrefix?: string
+  dialTimeoutMs?: number
+}
+
+export interface Libp2pNetwork extends Network {
+  /** Multiaddrs we listen on, each ending in `/p2p/<peer id>`. */
+  listenAddresses(): string[]
+  /** The TCP port actually bound (useful with port 0). */
+  listenPort(): number
+  /** Dials a peer once; rejects if it is unreachable or refuses us. */
+  connect(peer: StaticPeer, options?: RequestOptions): Promise<void>
+  /** Replaces the permitted set and drops connections to peers no longer in it. */
+  setPermittedPeers(peerIds: Iterable<string>): Promise<void>
+}
+
+/** Redial delay before attempt `attempt` (1-based): doubling from the initial delay, capped. */
+export function reconnectDelay(attempt: number, options: ReconnectOptions = DEFAULT_RECONNECT): number {
+  const exponent = Math.min(Math.max(attempt - 1, 0), 30)
+  return Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** exponent)
+}
+
+const SERVER_REQUEST_TIMEOUT_MS = 5_000
+const SERVER_RESPONSE_TIMEOUT_MS = 30_000
+const MAX_INBOUND_SYNC_STREAMS = 8
+const MAX_TOPIC_BYTES = Math.max(...Object.values(TOPIC_MAX_BYTES))
+// A gossipsub RPC frame wraps the payload in a few protobuf fields.
+const GOSSIP_FRAME_OVERHEAD = 64 * 1024
+
+type Services = { identify: ReturnType<ReturnType<typeof identify>>; pubsub: GossipSub }
+
+export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<Libp2pNetwork> {
+  const logger = config.logger ?? SILENT_LOGGER
+  const reconnect: ReconnectOptions = { ...DEFAULT_RECONNECT, ...config.reconnect }
+  const topicPrefix = config.topicPrefix ?? '/stele/1'
+  const dialTimeoutMs = config.dialTimeoutMs ?? 5_000
+  const selfId = peerIdFromNodeKey(config.privateKey)
+  let permitted = new Set(config.permittedPeerIds)
+  const bannedUntil = new Map<string, number>()
+  const staticPeers = new Map<string, StaticPeer>()
+  for (const peer of config.staticPeers ?? []) {
+    // Tolerate our own entry: every node can share one static peer list.
+    if (peer.peerId !== selfId) staticPeers.set(peer.peerId, peer)
+  }
+
+  const isAllowed = (peerId: string): boolean => {
+    if (!permitted.has(peerId)) return false
+    const until = bannedUntil.get(peerId)
+    return until === undefined || until <= Date.now()
+  }
+  const deny = (peerId: PeerId): boolean => {
+    const refused = !isAllowed(peerId.toString())
+    if (refused) logger.debug('p2p: refusing connection', { peer: peerId.toString() })
+    return refused
+  }
+
+  const wireTopic = (topic: Topic) => `${topicPrefix}/${topic}`
+  const topicByWire = new Map<string, Topic>(TOPICS.map((topic) => [wireTopic(topic), topic]))
+
+  const libp2p: Libp2p<Services> = await createLibp2p({
+    privateKey: libp2pKeyFromNodeKey(config.privateKey),
+    start: false,
+    addresses: { listen: [`${ipPrefix(config.listen.host)}/tcp/${config.listen.port}`] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: {
+      denyDialPeer: deny,
+      // Checked once the remote has proven its key in the Noise handshake.
+      denyInboundEncryptedConnection: deny,
+      denyOutboundEncryptedConnection: deny,
+      denyInboundUpgradedConnection: deny,
+      denyOutboundUpgradedConnection: deny,
+    },
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        // Authorship is proven inside the payloads (signed transactions, signed QBFT messages) and
+        // every peer is authenticated by Noise, so per-message libp2p signatures would only cost CPU.
+        globalSignaturePolicy: 'StrictNoSign',
+        msgIdFn: (message) => createHash('sha256').update(message.topic).update(message.data).digest(),
+        // Small permissioned network: send our own messages to every subscribed peer at once.
+        floodPublish: true,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        doPX: false,
+        heartbeatInterval: config.heartbeatIntervalMs ?? 500,
+        allowedTopics: [...topicByWire.keys()],
+        maxInboundDataLength: MAX_TOPIC_BYTES + GOSSIP_FRAME_OVERHEAD,
+        maxOutboundBufferSize: 4 * MAX_TOPIC_BYTES,
+        emitSelf: false,
+      }),
+    },
+  })
+  const pubsub = libp2p.services.pubsub
+  for (const [wire, topic] of topicByWire) {
+    const max = TOPIC_MAX_BYTES[topic]
+    pubsub.topicValidators.set(wire, (_peer, message) =>
+      message.data.length <= max ? TopicValidatorResult.Accept : TopicValidatorResult.Reject,
+    )
+  }
+
+  const handlers = new Map<Topic, Set<MessageHandler>>(TOPICS.map((topic) => [topic, new Set()]))
+  const statuses = new Map<string, PeerStatus>()
+  const connectedListeners = new Set<PeerListener>()
+  const disconnectedListeners = new Set<PeerListener>()
+  let syncHandler: SyncRequestHandler | undefined
+  let statusProvider: StatusProvider | undefined
+  let running = false
+
+  pubsub.addEventListener('gossipsub:message', (event: CustomEvent<GossipsubMessage>) => {
+    const { propagationSource, msg } = event.detail
+    const topic = topicByWire.get(msg.topic)
+    if (topic === undefined) return
+    const from = propagationSource.toString()
+    for (const handler of handlers.get(topic) ?? []) {
+      try {
+        handler(msg.data, from)
+      } catch (error) {
+        logger.warn('p2p: gossip handler failed', { topic, error: errorMessage(error) })
+      }
+    }
+  })
+
+  // Static peers: redial with capped exponential backoff whenever they are not connected.
+  const redialAttempts = new Map<string, number>()
+  const redialTimers = new Map<string, ReturnType<typeof setTimeout>>()
+
+  function scheduleRedial(peerId: string, delayMs: number): void {
+    if (!running || redialTimers.has(peerId) || !staticPeers.has(peerId)) return
+    const timer = setTimeout(() => {
+      redialTimers.delete(peerId)
+      void dialStatic(peerId)
+    }, delayMs)
+    redialTimers.set(peerId, timer)
+  }
+
+  async function dialStatic(peerId: string): Promise<void> {
+    const peer = staticPeers.get(peerId)
+    if (!running || peer === undefined || isConnected(peerId)) return
+    const until = bannedUntil.get(peerId)
+    if (until !== undefined && until > Date.now()) {
+      scheduleRedial(peerId, until - Date.now() + 1)
+      return
+    }
+    try {
+      await connect(peer)
+      redialAttempts.delete(peerId)
+    } catch (error) {
+      const attempt = (redialAttempts.get(peerId) ?? 0) + 1
+      redialAttempts.set(peerId, attempt)
+      const delay = reconnectDelay(attempt, reconnect)
+      logger.debug('p2p: static peer dial failed', { peer: peerId, attempt, retryInMs: delay, error: errorMessage(error) })
+      scheduleRedial(peerId, delay)
+    }
+  }
+
+  function isConnected(peerId: string): boolean {
+    return libp2p.getConnections(peerIdFromString(peerId)).some((c) => c.status === 'open')
+  }
+
+  async function connect(peer: StaticPeer, options: RequestOptions = {}): Promise<void> {
+    const address = multiaddr(`${ipPrefix(peer.host)}/tcp/${peer.port}/p2p/${peer.peerId}`)
+    const signal = requestSignal({ timeoutMs: options.timeoutMs ?? dialTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) })
+    try {
+      await libp2p.dial(address, { signal })
+    } catch (cause) {
+      throw new SteleError(ErrorCode.Network, `could not connect to ${peer.peerId}`, {
+        details: { address: address.toString() },
+        cause,
+      })
+    }
+  }
+
+  libp2p.addEventListener('peer:connect', (event) => {
+    const peerId = event.detail.toString()
+    redialAttempts.delete(peerId)
+    logger.debug('p2p: peer connected', { peer: peerId })
+    for (const listener of [...connectedListeners]) safeCall(listener, peerId)
+  })
+  libp2p.addEventListener('peer:disconnect', (event) => {
+    const peerId = event.detail.toString()
+    statuses.delete(peerId)
+    logger.debug('p2p: peer disconnected', { peer: peerId })
+    for (const listener of [...disconnectedListeners]) safeCall(listener, peerId)
+    scheduleRedial(peerId, reconnect.initialDelayMs)
+  })
+
+  function safeCall(listener: PeerListener, peerId: string): void {
+    try {
+      listener(peerId)
+    } catch (error) {
+      logger.warn('p2p: peer listener failed', { error: errorMessage(error) })
+    }
+  }
+
+  async function serveSync(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const readSignal = AbortSignal.timeout(SERVER_REQUEST_TIMEOUT_MS)
+    let payload: Uint8Array
+    try {
+      payload = await readFirstFrame(stream, MAX_REQUEST_FRAME_BYTES, readSignal)
+    } catch (error) {
+      logger.debug('p2p: bad sync request stream', { peer, error: errorMessage(error) })
+      stream.abort(asError(error))
+      return
+    }
+    const writeSignal = AbortSignal.timeout(SERVER_RESPONSE_TIMEOUT_MS)
+    try {
+      const frames = await answerSync(peer, payload)
+      for (const frame of frames) await writeFrame(stream, frame, writeSignal)
+      await stream.close({ signal: writeSignal })
+    } catch (error) {
+      logger.debug('p2p: sync response failed', { peer, error: errorMessage(error) })
+      stream.abort(asError(error))
+    }
+  }
+
+  /** Response frames for one request; refusals become an error frame rather than a dropped stream. */
+  async function answerSync(peer: string, payload: Uint8Array): Promise<Uint8Array[]> {
+    try {
+      const request = decodeSyncRequest(payload)
+      if (request.kind === 'status') {
+        if (statusProvider === undefined) return [encodeErrorResponse('status not available')]
+        return [encodeStatusResponse(await statusProvider())]
+      }
+      if (syncHandler === undefined) return [encodeErrorResponse('not serving blocks')]
+      const blocks = boundSyncResponse(await syncHandler({ peer, from: request.from, count: request.count }), request.count)
+      return [encodeBlocksHeader(blocks.length), ...blocks]
+    } catch (error) {
+      logger.debug('p2p: sync request refused', { peer, error: errorMessage(error) })
+      return [encodeErrorResponse(isSteleError(error, ErrorCode.Network) ? error.message : 'internal error')]
+    }
+  }
+
+  /** Opens a sync stream, sends `request`, and hands the response frames to `read`. */
+  async function exchange<T>(
+    peer: string,
+    request: Uint8Array,
+    maxFrameBytes: number,
+    options: RequestOptions | undefined,
+    what: string,
+    read: (frames: AsyncGenerator<Uint8Array>) => Promise<T>,
+  ): Promise<T> {
+    if (!running) throw new SteleError(ErrorCode.Network, 'network is not started')
+    const signal = requestSignal(options)
+    let stream: Stream | undefined
+    const onAbort = () => stream?.abort(abortError(signal, what))
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      stream = await libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal })
+      await writeFrame(stream, request, signal)
+      await stream.close({ signal })
+      return await read(readFrames(stream, maxFrameBytes))
+    } catch (error) {
+      stream?.abort(asError(error))
+      if (signal.aborted) throw abortError(signal, what)
+      if (isSteleError(error)) throw error
+      throw new SteleError(ErrorCode.Network, `${what} to ${peer} failed`, { cause: error })
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  const network: Libp2pNetwork = {
+    peerId: selfId,
+
+    async start() {
+      if (running) return
+      await libp2p.start()
+      running = true
+      // Relay every topic, whether or not this node has a handler for it yet.
+      for (const wire of topicByWire.keys()) pubsub.subscribe(wire)
+      await libp2p.handle(
+        SYNC_PROTOCOL,
+        (stream, connection) => {
+          void serveSync(stream, connection)
+        },
+        { maxInboundStreams: MAX_INBOUND_SYNC_STREAMS },
+      )
+      for (const peerId of staticPeers.keys()) void dialStatic(peerId)
+    },
+
+    async stop() {
+      if (!running) return
+      running = false
+      for (const timer of redialTimers.values()) clearTimeout(timer)
+      redialTimers.clear()
+      redialAttempts.clear()
+      await libp2p.stop()
+    },
+
+    async publish(topic, data) {
+      if (!running) throw new SteleError(ErrorCode.Network, 'network is not started')
+      if (data.length > TOPIC_MAX_BYTES[topic]) {
+        throw new SteleError(ErrorCode.OversizedData, `${topic} message too large`, { details: { length: data.length } })
+      }
+      try {
+        await pubsub.publish(wireTopic(topic), data)
+      } catch (cause) {
+        throw new SteleError(ErrorCode.Network, `publish on ${topic} failed`, { cause })
+      }
+    },
+
+    subscribe(topic, handler): Unsubscribe {
+      const set = handlers.get(topic) as Set<MessageHandler>
+      const entry: MessageHandler = (data, from) => handler(data, from)
+      set.add(entry)
+      return () => set.delete(entry)
+    },
+
+    topicPeers(topic) {
+      if (!running) return []
+      return pubsub.getSubscribers(wireTopic(topic)).map((id) => id.toString())
+    },
+
+    onSyncRequest(handler) {
+      syncHandler = handler
+    },
+
+    onStatusRequest(provider) {
+      statusProvider = provider
+    },
+
+    async requestBlocks(peer, from, count, options) {
+      if (!Number.isInteger(count) || count < 1 || count > MAX_SYNC_BLOCKS_PER_REQUEST || from < 0n) {
+        throw new SteleError(ErrorCode.InvalidInput, 'sync range out of bounds', { details: { from, count } })
+      }
+      const request = encodeSyncRequest({ kind: 'blocks', from, count })
+      return exchange(peer, request, MAX_SYNC_BLOCK_BYTES, options, 'block request', async (frames) => {
+        const header = await nextFrame(frames)
+        const n = decodeBlocksHeader(header)
+        if (n > count) throw new SteleError(ErrorCode.Network, 'peer sent more blocks than requested', { details: { n, count } })
+        const blocks: Uint8Array[] = []
+        let total = 0
+        while (blocks.length < n) {
+          const block = await nextFrame(frames)
+          total += block.length
+          if (total > MAX_SYNC_RESPONSE_BYTES + MAX_SYNC_BLOCK_BYTES) {
+            throw new SteleError(ErrorCode.Network, 'sync response too large')
+          }
+          blocks.push(block)
+        }
+        return blocks
+      })
+    },
+
+    async requestStatus(peer, options) {
+      const request = encodeSyncRequest({ kind: 'status' })
+      const status = await exchange(peer, request, 64, options, 'status request', async (frames) =>
+        decodeStatusResponse(await nextFrame(frames)),
+      )
+      if (isConnected(peer)) statuses.set(peer, status)
+      return status
+    },
+
+    peers(): PeerInfo[] {
+      const seen = new Map<string, PeerInfo>()
+      for (const connection of libp2p.getConnections()) {
+        if (connection.status !== 'open') continue
+        const peerId = connection.remotePeer.toString()
+        if (seen.has(peerId)) continue
+        const info: PeerInfo = {
+          peerId,
+          address: connection.remoteAddr.toString(),
+          direction: connection.direction,
+        }
+        const status = statuses.get(peerId)
+        if (status !== undefined) info.status = status
+        seen.set(peerId, info)
+      }
+      return [...seen.values()]
+    },
+
+    async disconnect(peer, options: DisconnectOptions = {}) {
+      if (options.banMs !== undefined && options.banMs > 0) bannedUntil.set(peer, Date.now() + options.banMs)
+      await libp2p.hangUp(peerIdFromString(peer))
+    },
+
+    onPeerConnected(listener) {
+      connectedListeners.add(listener)
+      return () => connectedListeners.delete(listener)
+    },
+
+    onPeerDisconnected(listener) {
+      disconnectedListeners.add(listener)
+      return () => disconnectedListeners.delete(listener)
+    },
+
+    listenAddresses() {
+      return libp2p.getMultiaddrs().map((address: Multiaddr) => address.toString())
+    },
+
+    listenPort() {
+      for (const address of libp2p.getMultiaddrs()) {
+        const port = address.getComponents().find((component) => component.name === 'tcp')?.value
+        if (port !== undefined) return Number(port)
+      }
+      throw new SteleError(ErrorCode.Network, 'not listening on TCP')
+    },
+
+    connect,
+
+    async setPermittedPeers(peerIds) {
+      permitted = new Set(peerIds)
+      const dropped = network.peers().filter((peer) => !permitted.has(peer.peerId))
+      await Promise.all(dropped.map((peer) => libp2p.hangUp(peerIdFromString(peer.peerId))))
+    },
+  }
+  return network
+}
+
+function ipPrefix(host: string): string {
+  const family = isIP(host)
+  if (family === 4) return `/ip4/${host}`
+  if (family === 6) return `/ip6/${host}`
+  return `/dns/${host}`
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+async function writeFrame(stream: Stream, payload: Uint8Array, signal: AbortSignal): Promise<void> {
+  if (!stream.send(encodeFrame(payload))) await stream.onDrain({ signal })
+}
+
+/** Frames from a stream; a frame declaring more than `maxFrameBytes` aborts the read. */
+async function* readFrames(stream: Stream, maxFrameBytes: number): AsyncGenerator<Uint8Array> {
+  const decoder = new FrameDecoder(maxFrameBytes)
+  for await (const chunk of stream) {
+    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
+    for (const frame of decoder.push(bytes)) yield frame
+  }
+  if (decoder.buffered > 0) throw new SteleError(ErrorCode.Network, 'stream ended inside a frame')
+}
+
+async function nextFrame(frames: AsyncGenerator<Uint8Array>): Promise<Uint8Array> {
+  const next = await frames.next()
+  if (next.done === true) throw new SteleError(ErrorCode.Network, 'stream ended early')
+  return next.value
+}
+
+async function readFirstFrame(stream: Stream, maxFrameBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  const onAbort = () => stream.abort(abortError(signal, 'sync request read'))
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    const frames = readFrames(stream, maxFrameBytes)
+    const frame = await nextFrame(frames)
+    await frames.return(undefined)
+    return frame
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
