@@ -1,0 +1,141 @@
+import { bigintToHex, hexToBytes, hexToFixedBytes, isHex, type Hex } from '../primitives/bytes.js'
+import { ErrorCode, SteleError } from '../primitives/errors.js'
+
+/**
+ * genesis.json: the trust root of a Stele chain (docs/spec/genesis.md). Quantities are hex strings, as in
+ * geth's genesis files; unknown fields are refused so typos do not pass silently.
+ */
+export interface GenesisAccount {
+  balance: bigint
+  nonce: bigint
+  code: Uint8Array | undefined
+  storage: Map<Hex, Hex>
+}
+
+export interface Genesis {
+  chainId: bigint
+  timestamp: bigint
+  gasLimit: bigint
+  baseFeePerGas: bigint
+  /** Validator addresses at height 0. */
+  validators: Uint8Array[]
+  /** libp2p peer ids allowed to connect (node permissioning); empty means any peer. */
+  permittedPeers: string[]
+  /** Target milliseconds between blocks; 0 builds a block as soon as transactions are pending. */
+  blockPeriodMs: number
+  /** The round timeout of round 0; it doubles per round up to roundTimeoutCapMs. */
+  requestTimeoutMs: number
+  roundTimeoutCapMs: number
+  alloc: Map<Hex, GenesisAccount>
+}
+
+export interface GenesisJson {
+  chainId: number | string
+  timestamp?: string
+  gasLimit?: string
+  baseFeePerGas?: string
+  validators: string[]
+  permittedPeers?: string[]
+  blockPeriodMs?: number
+  requestTimeoutMs?: number
+  roundTimeoutCapMs?: number
+  alloc?: Record<string, { balance?: string; nonce?: string; code?: string; storage?: Record<string, string> }>
+}
+
+export const DEFAULT_GAS_LIMIT = 100_000_000n
+export const DEFAULT_BASE_FEE = 1_000_000_000n
+
+const TOP_LEVEL_KEYS = new Set(['chainId', 'timestamp', 'gasLimit', 'baseFeePerGas', 'validators', 'permittedPeers', 'blockPeriodMs', 'requestTimeoutMs', 'roundTimeoutCapMs', 'alloc'])
+
+export function parseGenesis(json: unknown): Genesis {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('genesis must be a JSON object')
+  const g = json as Record<string, unknown>
+  for (const key of Object.keys(g)) if (!TOP_LEVEL_KEYS.has(key)) fail(`unknown genesis field "${key}"`)
+  if (!Array.isArray(g.validators) || g.validators.length === 0) fail('genesis.validators must list at least one address')
+  const alloc = new Map<Hex, GenesisAccount>()
+  const rawAlloc = (g.alloc ?? {}) as Record<string, Record<string, unknown>>
+  if (typeof rawAlloc !== 'object' || Array.isArray(rawAlloc)) fail('genesis.alloc must be an object')
+  for (const [address, account] of Object.entries(rawAlloc)) {
+    const key = normalizeAddress(address, `alloc address ${address}`)
+    if (typeof account !== 'object' || account === null) fail(`alloc ${address} must be an object`)
+    const storage = new Map<Hex, Hex>()
+    for (const [slot, value] of Object.entries((account.storage ?? {}) as Record<string, string>)) {
+      storage.set(slot.toLowerCase() as Hex, quantityOrData(value, `alloc ${address} storage ${slot}`))
+    }
+    alloc.set(key, {
+      balance: quantity(account.balance ?? '0x0', `alloc ${address} balance`),
+      nonce: quantity(account.nonce ?? '0x0', `alloc ${address} nonce`),
+      code: account.code === undefined ? undefined : hexToBytes(String(account.code)),
+      storage,
+    })
+  }
+  return {
+    chainId: quantity(g.chainId, 'chainId'),
+    timestamp: quantity(g.timestamp ?? '0x0', 'timestamp'),
+    gasLimit: quantity(g.gasLimit ?? bigintToHex(DEFAULT_GAS_LIMIT), 'gasLimit'),
+    baseFeePerGas: quantity(g.baseFeePerGas ?? bigintToHex(DEFAULT_BASE_FEE), 'baseFeePerGas'),
+    validators: (g.validators as unknown[]).map((v, i) => hexToFixedBytes(String(v), 20, `validators[${i}]`)),
+    permittedPeers: Array.isArray(g.permittedPeers) ? g.permittedPeers.map(String) : [],
+    blockPeriodMs: integer(g.blockPeriodMs ?? 0, 'blockPeriodMs'),
+    requestTimeoutMs: integer(g.requestTimeoutMs ?? 1000, 'requestTimeoutMs'),
+    roundTimeoutCapMs: integer(g.roundTimeoutCapMs ?? 10_000, 'roundTimeoutCapMs'),
+    alloc,
+  }
+}
+
+export function genesisToJson(genesis: Genesis): GenesisJson {
+  const alloc: NonNullable<GenesisJson['alloc']> = {}
+  for (const [address, account] of genesis.alloc) {
+    alloc[address] = {
+      balance: bigintToHex(account.balance),
+      ...(account.nonce === 0n ? {} : { nonce: bigintToHex(account.nonce) }),
+      ...(account.code === undefined ? {} : { code: toHex(account.code) }),
+      ...(account.storage.size === 0 ? {} : { storage: Object.fromEntries(account.storage) }),
+    }
+  }
+  return {
+    chainId: Number(genesis.chainId),
+    timestamp: bigintToHex(genesis.timestamp),
+    gasLimit: bigintToHex(genesis.gasLimit),
+    baseFeePerGas: bigintToHex(genesis.baseFeePerGas),
+    validators: genesis.validators.map(toHex),
+    permittedPeers: genesis.permittedPeers,
+    blockPeriodMs: genesis.blockPeriodMs,
+    requestTimeoutMs: genesis.requestTimeoutMs,
+    roundTimeoutCapMs: genesis.roundTimeoutCapMs,
+    alloc,
+  }
+}
+
+function toHex(bytes: Uint8Array): Hex {
+  let s = '0x'
+  for (const b of bytes) s += b.toString(16).padStart(2, '0')
+  return s as Hex
+}
+
+export function normalizeAddress(address: string, what: string): Hex {
+  const withPrefix = address.startsWith('0x') ? address : `0x${address}`
+  hexToFixedBytes(withPrefix, 20, what)
+  return withPrefix.toLowerCase() as Hex
+}
+
+function quantity(value: unknown, what: string): bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value)
+  if (typeof value === 'string' && isHex(value) && value.length > 2) return BigInt(value)
+  if (typeof value === 'string' && /^[0-9]+$/.test(value)) return BigInt(value)
+  return fail(`genesis ${what} must be a non-negative integer or 0x quantity, got ${JSON.stringify(value)}`)
+}
+
+function quantityOrData(value: unknown, what: string): Hex {
+  if (typeof value !== 'string' || !isHex(value)) fail(`genesis ${what} must be hex`)
+  return (value as string).toLowerCase() as Hex
+}
+
+function integer(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(`genesis ${what} must be a non-negative integer`)
+  return value as number
+}
+
+function fail(message: string): never {
+  throw new SteleError(ErrorCode.Config, message)
+}

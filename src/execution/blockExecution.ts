@@ -1,0 +1,152 @@
+import { createBlock, type Block as EthBlock } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { Address } from '@ethereumjs/util'
+import { createVM, runTx, type VM } from '@ethereumjs/vm'
+import { logsBloom } from '../chain/bloom.js'
+import type { BlockHeader } from '../chain/header.js'
+import { encodeConsensusReceipt } from '../chain/receipt.js'
+import type { Log, SignedTx, TxReceipt } from '../chain/types.js'
+import { equalBytes } from '../primitives/bytes.js'
+import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
+import type { StateOverlay } from '../state/stateDb.js'
+import { orderedTrieRoot } from './orderedTrieRoot.js'
+
+/** The block context the EVM sees. */
+export interface BlockEnv {
+  number: bigint
+  timestamp: bigint
+  gasLimit: bigint
+  baseFeePerGas: bigint
+  coinbase: Uint8Array
+  mixHash: Uint8Array
+}
+
+export interface ExecutionOutcome {
+  /** The transactions that ran, in order (when building, a subset of the candidates). */
+  included: SignedTx[]
+  /** Candidates left out when building: those that did not fit stay pending, the invalid ones are dropped. */
+  rejected: { tx: SignedTx; reason: string; retry: boolean }[]
+  receipts: Omit<TxReceipt, 'blockHash'>[]
+  gasUsed: bigint
+  logsBloom: Uint8Array
+  stateRoot: Uint8Array
+  transactionsRoot: Uint8Array
+  receiptsRoot: Uint8Array
+  overlay: StateOverlay
+}
+
+/**
+ * Runs transactions with runTx directly (BlockBuilder is quadratic) against one state overlay.
+ * mode 'build' skips what does not fit or fails; mode 'validate' requires every transaction to succeed.
+ */
+export async function executeTransactions(
+  common: Common,
+  overlay: StateOverlay,
+  env: BlockEnv,
+  txs: SignedTx[],
+  mode: 'build' | 'validate',
+): Promise<ExecutionOutcome> {
+  const vm = await createExecutionVM(common, overlay)
+  const block = createEvmBlock(common, env)
+  const included: SignedTx[] = []
+  const rejected: ExecutionOutcome['rejected'] = []
+  const receipts: Omit<TxReceipt, 'blockHash'>[] = []
+  const bloom = new Uint8Array(256)
+  let gasUsed = 0n
+  for (const signed of txs) {
+    if (signed.tx.gasLimit > env.gasLimit - gasUsed) {
+      if (mode === 'validate') throw new SteleError(ErrorCode.InvalidBlock, 'block transactions exceed the gas limit')
+      rejected.push({ tx: signed, reason: 'does not fit in the block', retry: true })
+      continue
+    }
+    let result
+    try {
+      result = await runTx(vm, { tx: signed.tx, block, blockGasUsed: gasUsed, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
+    } catch (cause) {
+      if (mode === 'validate') throw new SteleError(ErrorCode.InvalidBlock, `transaction ${included.length} is invalid: ${errorMessage(cause)}`, { cause })
+      rejected.push({ tx: signed, reason: errorMessage(cause), retry: false })
+      continue
+    }
+    gasUsed += result.totalGasSpent
+    const logs: Log[] = (result.execResult.logs ?? []).map(([address, topics, data]) => ({ address, topics, data }))
+    const receiptBloom = logsBloom(logs)
+    logsBloom(logs, bloom)
+    const tx = signed.tx
+    receipts.push({
+      type: tx.type,
+      status: result.execResult.exceptionError ? 0 : 1,
+      cumulativeGasUsed: gasUsed,
+      logsBloom: receiptBloom,
+      logs,
+      transactionHash: signed.hash,
+      transactionIndex: included.length,
+      blockNumber: env.number,
+      from: signed.from,
+      to: tx.to?.bytes,
+      contractAddress: result.createdAddress?.bytes,
+      gasUsed: result.totalGasSpent,
+      effectiveGasPrice: effectiveGasPrice(signed, env.baseFeePerGas),
+    })
+    included.push(signed)
+  }
+  const [stateRoot, transactionsRoot, receiptsRoot] = await Promise.all([
+    overlay.computeRoot(),
+    orderedTrieRoot(included.map((t) => t.serialized)),
+    orderedTrieRoot(receipts.map(encodeConsensusReceipt)),
+  ])
+  return { included, rejected, receipts, gasUsed, logsBloom: bloom, stateRoot, transactionsRoot, receiptsRoot, overlay }
+}
+
+/** Checks a proposed header against the result of executing its transactions. */
+export function checkExecutedHeader(header: BlockHeader, outcome: ExecutionOutcome): void {
+  const mismatch = (what: string) => {
+    throw new SteleError(ErrorCode.InvalidBlock, `block ${header.number}: ${what} does not match execution`)
+  }
+  if (header.gasUsed !== outcome.gasUsed) mismatch('gasUsed')
+  if (!equalBytes(header.stateRoot, outcome.stateRoot)) mismatch('stateRoot')
+  if (!equalBytes(header.transactionsRoot, outcome.transactionsRoot)) mismatch('transactionsRoot')
+  if (!equalBytes(header.receiptsRoot, outcome.receiptsRoot)) mismatch('receiptsRoot')
+  if (!equalBytes(header.logsBloom, outcome.logsBloom)) mismatch('logsBloom')
+}
+
+export function effectiveGasPrice(signed: SignedTx, baseFee: bigint): bigint {
+  const tx = signed.tx as { maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint; gasPrice?: bigint }
+  if (tx.maxFeePerGas !== undefined && tx.maxPriorityFeePerGas !== undefined) {
+    const withTip = baseFee + tx.maxPriorityFeePerGas
+    return withTip < tx.maxFeePerGas ? withTip : tx.maxFeePerGas
+  }
+  return tx.gasPrice ?? 0n
+}
+
+export async function createExecutionVM(common: Common, overlay: StateOverlay): Promise<VM> {
+  return createVM({ common, stateManager: overlay.stateManager, setHardfork: false })
+}
+
+export function createEvmBlock(common: Common, env: BlockEnv): EthBlock {
+  return createBlock(
+    {
+      header: {
+        number: env.number,
+        timestamp: env.timestamp,
+        gasLimit: env.gasLimit,
+        baseFeePerGas: env.baseFeePerGas,
+        coinbase: new Address(env.coinbase),
+        mixHash: env.mixHash,
+      },
+    },
+    { common, skipConsensusFormatValidation: true },
+  )
+}
+
+/** EIP-1559 base fee of the next block. A zero base fee stays zero: gas-free consortia. */
+export function nextBaseFee(parent: BlockHeader): bigint {
+  const target = parent.gasLimit / 2n
+  const base = parent.baseFeePerGas
+  if (base === 0n || target === 0n || parent.gasUsed === target) return base
+  if (parent.gasUsed > target) {
+    const delta = (base * (parent.gasUsed - target)) / target / 8n
+    return base + (delta > 1n ? delta : 1n)
+  }
+  const delta = (base * (target - parent.gasUsed)) / target / 8n
+  return base - delta
+}

@@ -1,0 +1,222 @@
+import type { Common } from '@ethereumjs/common'
+import { createTxFromRLP } from '@ethereumjs/tx'
+import { Account as EthAccount, Address } from '@ethereumjs/util'
+import { openBlockStore, type BlockStore } from '../chain/blockStore.js'
+import type { Genesis } from '../chain/genesis.js'
+import { EMPTY_OMMERS_HASH, EMPTY_TRIE_ROOT, QBFT_MIX_HASH, type BlockHeader } from '../chain/header.js'
+import type { QbftExtraData } from '../chain/qbftExtraData.js'
+import { blockHash } from '../chain/seal.js'
+import type { Block, SignedTx, TxReceipt } from '../chain/types.js'
+import { checkExecutedHeader, executeTransactions, nextBaseFee, type BlockEnv, type ExecutionOutcome } from '../execution/blockExecution.js'
+import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
+import { ErrorCode, SteleError } from '../primitives/errors.js'
+import { WriteBatch, type KvStore } from '../state/kvStore.js'
+import type { StateDb } from '../state/stateDb.js'
+
+/** A block whose transactions have been executed but which is not yet committed. */
+export interface ExecutedBlock {
+  block: Block
+  senders: Uint8Array[]
+  outcome: ExecutionOutcome
+}
+
+export interface ProposeOptions {
+  candidates: SignedTx[]
+  anchors: Uint8Array[]
+  anchorRoot: Uint8Array
+  timestamp: bigint
+  proposer: Uint8Array
+  round: number
+  validators: Uint8Array[]
+}
+
+export interface CommitHooks {
+  /** Adds module-owned writes (anchor index, …) to the block's batch. */
+  beforeWrite?: (batch: WriteBatch, block: Block, receipts: TxReceipt[]) => void
+}
+
+/**
+ * The chain of executed, committed blocks: block store + world state + execution, committed one
+ * write transaction per block. Consensus decides *which* block; the ledger builds, checks and stores it.
+ */
+export interface Ledger {
+  readonly common: Common
+  readonly blocks: BlockStore
+  readonly state: StateDb
+  head(): Block
+  propose(options: ProposeOptions): Promise<ExecutedBlock>
+  /** Executes a block proposed by someone else (or synced) and checks its header against the result. */
+  execute(block: Block): Promise<ExecutedBlock>
+  /** Commits an executed block with its final (sealed) header, atomically. */
+  commit(executed: ExecutedBlock, sealedHeader: BlockHeader, hooks?: CommitHooks): Promise<TxReceipt[]>
+  decodeTransactions(block: Block, senders?: Uint8Array[]): SignedTx[]
+}
+
+export async function openLedger(store: KvStore, state: StateDb, genesis: Genesis, common: Common): Promise<Ledger> {
+  const blocks = openBlockStore(store)
+  if (blocks.headNumber() < 0n) await writeGenesis(store, blocks, state, genesis)
+  else checkGenesisMatches(blocks, genesis)
+
+  function decodeTransactions(block: Block, senders?: Uint8Array[]): SignedTx[] {
+    return block.transactions.map((serialized, i) => {
+      const tx = createTxFromRLP(serialized, { common })
+      const from = senders?.[i] ?? tx.getSenderAddress().bytes
+      return { tx, hash: tx.hash(), from, serialized }
+    })
+  }
+
+  function envFor(parent: BlockHeader, timestamp: bigint, coinbase: Uint8Array): BlockEnv {
+    return {
+      number: parent.number + 1n,
+      timestamp: timestamp > parent.timestamp ? timestamp : parent.timestamp,
+      gasLimit: parent.gasLimit,
+      baseFeePerGas: nextBaseFee(parent),
+      coinbase,
+      mixHash: QBFT_MIX_HASH,
+    }
+  }
+
+  return {
+    common,
+    blocks,
+    state,
+    head: () => blocks.head(),
+    decodeTransactions,
+    async propose(options) {
+      const parent = blocks.head()
+      const env = envFor(parent.header, options.timestamp, options.proposer)
+      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, options.candidates, 'build')
+      const extraData: QbftExtraData = { vanity: options.anchorRoot, validators: options.validators, vote: undefined, round: options.round, seals: [] }
+      const header = headerFrom(parent, env, outcome, extraData)
+      const block: Block = { header, hash: blockHash(header), transactions: outcome.included.map((t) => t.serialized), anchors: options.anchors }
+      return { block, senders: outcome.included.map((t) => t.from), outcome }
+    },
+    async execute(block) {
+      const parent = blocks.head()
+      if (block.header.number !== parent.header.number + 1n) {
+        throw new SteleError(ErrorCode.InvalidBlock, `block ${block.header.number} does not follow head ${parent.header.number}`)
+      }
+      if (!equalBytes(block.header.parentHash, parent.hash)) throw new SteleError(ErrorCode.InvalidBlock, 'parentHash does not match the head')
+      const env = envFor(parent.header, block.header.timestamp, block.header.coinbase)
+      if (block.header.timestamp < parent.header.timestamp) throw new SteleError(ErrorCode.InvalidBlock, 'timestamp goes backwards')
+      if (block.header.baseFeePerGas !== env.baseFeePerGas) throw new SteleError(ErrorCode.InvalidBlock, 'wrong baseFeePerGas')
+      if (block.header.gasLimit !== env.gasLimit) throw new SteleError(ErrorCode.InvalidBlock, 'wrong gasLimit')
+      const txs = decodeTransactions(block)
+      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, txs, 'validate')
+      checkExecutedHeader(block.header, outcome)
+      return { block, senders: txs.map((t) => t.from), outcome }
+    },
+    async commit(executed, sealedHeader, hooks = {}) {
+      const block: Block = { ...executed.block, header: sealedHeader }
+      if (!equalBytes(blockHash(sealedHeader), executed.block.hash)) {
+        throw new SteleError(ErrorCode.InvalidBlock, 'the sealed header is not the executed block')
+      }
+      if (sealedHeader.number !== blocks.headNumber() + 1n) {
+        throw new SteleError(ErrorCode.InvalidBlock, `block ${sealedHeader.number} does not follow head ${blocks.headNumber()}`)
+      }
+      const receipts: TxReceipt[] = executed.outcome.receipts.map((r) => ({ ...r, blockHash: block.hash }))
+      const batch = new WriteBatch()
+      const { apply } = await executed.outcome.overlay.prepareCommit(batch)
+      blocks.putBlock(batch, block, executed.senders, receipts)
+      hooks.beforeWrite?.(batch, block, receipts)
+      store.write(batch)
+      apply()
+      blocks.onCommitted(block, executed.senders, receipts)
+      return receipts
+    },
+  }
+}
+
+function headerFrom(parent: Block, env: BlockEnv, outcome: ExecutionOutcome, extraData: QbftExtraData): BlockHeader {
+  return {
+    parentHash: parent.hash,
+    ommersHash: EMPTY_OMMERS_HASH,
+    coinbase: env.coinbase,
+    stateRoot: outcome.stateRoot,
+    transactionsRoot: outcome.transactionsRoot,
+    receiptsRoot: outcome.receiptsRoot,
+    logsBloom: outcome.logsBloom,
+    difficulty: 1n,
+    number: env.number,
+    gasLimit: env.gasLimit,
+    gasUsed: outcome.gasUsed,
+    timestamp: env.timestamp,
+    extraData,
+    mixHash: env.mixHash,
+    nonce: new Uint8Array(8),
+    baseFeePerGas: env.baseFeePerGas,
+    withdrawalsRoot: EMPTY_TRIE_ROOT,
+    blobGasUsed: 0n,
+    excessBlobGas: 0n,
+    parentBeaconBlockRoot: new Uint8Array(32),
+  }
+}
+
+const GENESIS_HASH_META = 'genesisHash'
+
+async function writeGenesis(store: KvStore, blocks: BlockStore, state: StateDb, genesis: Genesis): Promise<void> {
+  const overlay = state.overlay(EMPTY_TRIE_ROOT)
+  const sm = overlay.stateManager
+  for (const [hex, account] of genesis.alloc) {
+    const address = new Address(hexToBytes(hex))
+    await sm.putAccount(address, new EthAccount(account.nonce, account.balance))
+    if (account.code) await sm.putCode(address, account.code)
+    for (const [slot, value] of account.storage) await sm.putStorage(address, padTo32(hexToBytes(slot)), stripZeros(hexToBytes(value)))
+  }
+  const batch = new WriteBatch()
+  const { root, apply } = await overlay.prepareCommit(batch)
+  const header = genesisHeader(genesis, root)
+  const block: Block = { header, hash: blockHash(header), transactions: [], anchors: [] }
+  blocks.putBlock(batch, block, [], [])
+  blocks.putMeta(batch, GENESIS_HASH_META, block.hash)
+  store.write(batch)
+  apply()
+  blocks.onCommitted(block, [], [])
+}
+
+export function genesisHeader(genesis: Genesis, stateRoot: Uint8Array): BlockHeader {
+  return {
+    parentHash: new Uint8Array(32),
+    ommersHash: EMPTY_OMMERS_HASH,
+    coinbase: new Uint8Array(20),
+    stateRoot,
+    transactionsRoot: EMPTY_TRIE_ROOT,
+    receiptsRoot: EMPTY_TRIE_ROOT,
+    logsBloom: new Uint8Array(256),
+    difficulty: 1n,
+    number: 0n,
+    gasLimit: genesis.gasLimit,
+    gasUsed: 0n,
+    timestamp: genesis.timestamp,
+    extraData: { vanity: new Uint8Array(32), validators: genesis.validators, vote: undefined, round: 0, seals: [] },
+    mixHash: QBFT_MIX_HASH,
+    nonce: new Uint8Array(8),
+    baseFeePerGas: genesis.baseFeePerGas,
+    withdrawalsRoot: EMPTY_TRIE_ROOT,
+    blobGasUsed: 0n,
+    excessBlobGas: 0n,
+    parentBeaconBlockRoot: new Uint8Array(32),
+  }
+}
+
+function checkGenesisMatches(blocks: BlockStore, genesis: Genesis) {
+  const stored = blocks.blockByNumber(0n)
+  if (!stored) throw new SteleError(ErrorCode.Storage, 'the data directory has a head but no genesis block')
+  const expected = genesisHeader(genesis, stored.header.stateRoot)
+  if (!equalBytes(blockHash(expected), stored.hash)) {
+    throw new SteleError(ErrorCode.Config, `the data directory holds another chain (genesis ${bytesToHex(stored.hash)}); use another --data-dir or --reset`)
+  }
+}
+
+function padTo32(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(32)
+  out.set(b.subarray(Math.max(0, b.length - 32)), Math.max(0, 32 - b.length))
+  return out
+}
+
+function stripZeros(b: Uint8Array): Uint8Array {
+  let i = 0
+  while (i < b.length && b[i] === 0) i++
+  return b.subarray(i)
+}
+
