@@ -1,3 +1,4 @@
+import type { BlockHeader } from '../chain/header.js'
 import type { Block, LogEntry, LogFilter, SignedTx, TxLocation, TxReceipt } from '../chain/types.js'
 
 /**
@@ -37,7 +38,17 @@ export interface RpcBackend {
   onNewBlock(listener: (block: Block, receipts: TxReceipt[]) => void): () => void
   onPendingTransaction(listener: (hash: Uint8Array) => void): () => void
 
-  /** Extra namespaces (qbft_*, stele_*, admin_*) register their methods here; may be empty. */
+  /** Connected peers (net_peerCount); 0 when absent. */
+  peerCount?(): number
+  /** Sync progress while catching up (eth_syncing); undefined or absent when in sync. */
+  syncStatus?(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | undefined
+  /** The base fee of the block after `parent` (eth_feeHistory); absent means EIP-1559's formula. */
+  nextBaseFee?(parent: BlockHeader): bigint
+
+  /**
+   * Extra namespaces (qbft_*, stele_*, admin_*) register their methods here; may be empty. They throw
+   * SteleError like everything else; `details.rpcCode` (a number) picks a JSON-RPC code explicitly.
+   */
   extraMethods?(): Record<string, (params: unknown[]) => unknown | Promise<unknown>>
 }
 

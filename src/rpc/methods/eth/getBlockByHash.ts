@@ -1,0 +1,13 @@
+import type { RpcMethod } from '../../context.js'
+import { formatBlock } from '../../format.js'
+import { expectParams, parseBoolean, parseHash } from '../../params.js'
+
+/** eth_getBlockByHash(hash, fullTransactions): null for an unknown block. */
+export const getBlockByHash: RpcMethod = (params, { backend }) => {
+  expectParams(params, 1, 2)
+  const hash = parseHash(params[0], 0)
+  const full = params[1] === undefined ? false : parseBoolean(params[1], 1)
+  const block = backend.blockByHash(hash)
+  if (block === undefined) return null
+  return formatBlock(block, full ? backend.blockTransactions(block) : undefined)
+}

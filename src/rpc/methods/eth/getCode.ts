@@ -1,0 +1,12 @@
+import type { RpcMethod } from '../../context.js'
+import { stateAt } from '../../blocks.js'
+import { toHex } from '../../hex.js'
+import { expectParams, parseAddress, parseBlockRef } from '../../params.js'
+
+/** eth_getCode(address, block = latest). */
+export const getCode: RpcMethod = async (params, { backend }) => {
+  expectParams(params, 1, 2)
+  const address = parseAddress(params[0], 0)
+  const state = stateAt(backend, parseBlockRef(params[1], 1))
+  return toHex(await state.code(address))
+}

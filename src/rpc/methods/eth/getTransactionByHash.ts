@@ -1,0 +1,14 @@
+import type { RpcMethod } from '../../context.js'
+import { formatTransaction } from '../../format.js'
+import { expectParams, parseHash } from '../../params.js'
+
+/** eth_getTransactionByHash: mined or pending, null when unknown. */
+export const getTransactionByHash: RpcMethod = (params, { backend }) => {
+  expectParams(params, 1)
+  const found = backend.transaction(parseHash(params[0], 0))
+  if (found === undefined) return null
+  const { tx, location } = found
+  // Only dynamic-fee transactions need the block's base fee (for their effective gasPrice).
+  const baseFee = location !== undefined && tx.tx.type >= 2 ? backend.blockByHash(location.blockHash)?.header.baseFeePerGas : undefined
+  return formatTransaction(tx, location, baseFee)
+}

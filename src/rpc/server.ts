@@ -1,0 +1,210 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { RpcBackend } from './backend.js'
+import type { RpcContext } from './context.js'
+import { createDispatcher, type RpcLogger } from './dispatcher.js'
+import { RpcErrorCode } from './errorMapping.js'
+import { createFilterManager, type FilterManager } from './filters.js'
+import { createMethodTable } from './methods/index.js'
+import { createSubscriptionSet } from './subscriptions.js'
+
+export type { RpcLogger } from './dispatcher.js'
+
+export interface RpcServerOptions {
+  backend: RpcBackend
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Default 8545; 0 picks a free port (read it back from `port`). */
+  port?: number
+  /** Largest accepted HTTP body or WebSocket message; default 5 MiB (geth's limit). */
+  maxBodyBytes?: number
+  /** Largest accepted batch; default 1000 (geth). */
+  maxBatchSize?: number
+  /** Access-Control-Allow-Origin; default '*' so browser wallets and the explorer can call. */
+  corsOrigin?: string
+  /** Idle time after which a polling filter is dropped; default 5 minutes (geth). */
+  filterTimeoutMs?: number
+  logger?: RpcLogger
+}
+
+export interface RpcServer {
+  /** http://host:port */
+  readonly url: string
+  /** ws://host:port (same port as HTTP) */
+  readonly wsUrl: string
+  readonly port: number
+  /** The polling filters (exposed for tests and metrics). */
+  readonly filters: FilterManager
+  close(): Promise<void>
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+export const DEFAULT_MAX_BATCH_SIZE = 1000
+/** A WebSocket client this far behind on notifications is disconnected rather than buffered without bound. */
+const MAX_WS_BUFFERED_BYTES = 64 * 1024 * 1024
+
+const CONSOLE_LOGGER: RpcLogger = {
+  error: (message, fields) => console.error(`[rpc] ${message}`, fields ?? ''),
+}
+
+/**
+ * Starts the Ethereum JSON-RPC server: POST JSON-RPC on HTTP and JSON-RPC over WebSocket on the same
+ * port. Resolves once listening.
+ */
+export async function createRpcServer(options: RpcServerOptions): Promise<RpcServer> {
+  const { backend } = options
+  const host = options.host ?? '127.0.0.1'
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const logger = options.logger ?? CONSOLE_LOGGER
+  const dispatcher = createDispatcher({
+    methods: createMethodTable(backend),
+    logger,
+    maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+  })
+  const filters = createFilterManager(backend, options.filterTimeoutMs === undefined ? {} : { timeoutMs: options.filterTimeoutMs })
+  const httpContext: RpcContext = { backend, filters, subscriptions: undefined }
+
+  const jsonHeaders = {
+    'Content-Type': 'application/json',
+    'Access-Control-Allow-Origin': options.corsOrigin ?? '*',
+  }
+  const corsPreflightHeaders = {
+    'Access-Control-Allow-Origin': options.corsOrigin ?? '*',
+    'Access-Control-Allow-Methods': 'POST, GET, OPTIONS',
+    'Access-Control-Allow-Headers': 'Content-Type, Authorization',
+    'Access-Control-Max-Age': '600',
+  }
+  const tooLargeBody = JSON.stringify({
+    jsonrpc: '2.0',
+    id: null,
+    error: { code: RpcErrorCode.InvalidRequest, message: `request body too large: limit is ${maxBodyBytes} bytes` },
+  })
+
+  function send(res: ServerResponse, status: number, body: string, extraHeaders?: Record<string, string>): void {
+    if (res.headersSent) return
+    res.writeHead(status, extraHeaders === undefined ? jsonHeaders : { ...jsonHeaders, ...extraHeaders })
+    res.end(body)
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const method = req.method
+    if (method === 'POST') return readBody(req, res)
+    if (method === 'OPTIONS') {
+      res.writeHead(204, corsPreflightHeaders)
+      res.end()
+      return
+    }
+    if (method === 'GET' || method === 'HEAD') {
+      send(res, 200, JSON.stringify(serviceInfo(backend)))
+      return
+    }
+    send(res, 405, JSON.stringify({ error: 'method not allowed: POST JSON-RPC requests' }), { Allow: 'POST, GET, OPTIONS' })
+  }
+
+  function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+    // Close after answering: the rest of the body is not worth reading.
+    send(res, 413, tooLargeBody, { Connection: 'close' })
+    req.resume()
+  }
+
+  function readBody(req: IncomingMessage, res: ServerResponse): void {
+    const declared = Number(req.headers['content-length'] ?? -1)
+    if (declared > maxBodyBytes) return refuseTooLarge(req, res)
+    const chunks: Buffer[] = []
+    let received = 0
+    let refused = false
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return
+      received += chunk.length
+      if (received > maxBodyBytes) {
+        refused = true
+        chunks.length = 0
+        refuseTooLarge(req, res)
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      if (refused) return
+      const body = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
+      dispatcher.handle(body, httpContext).then(
+        (response) => send(res, 200, response ?? ''),
+        (error: unknown) => {
+          logger.error('rpc request failed', { error })
+          send(res, 500, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.Internal, message: 'internal error' } }))
+        },
+      )
+    })
+    req.on('error', () => res.destroy())
+  }
+
+  const httpServer = createServer({ keepAliveTimeout: 65_000 }, onRequest)
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes })
+
+  httpServer.on('upgrade', (req, socket, head) => {
+    wsServer.handleUpgrade(req, socket, head, (ws) => onConnection(ws))
+  })
+
+  function onConnection(ws: WebSocket): void {
+    const sendText = (text: string): void => {
+      if (ws.readyState !== ws.OPEN) return
+      if (ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
+        logger.error('websocket client too slow, disconnecting', { bufferedAmount: ws.bufferedAmount })
+        ws.terminate()
+        return
+      }
+      ws.send(text)
+    }
+    const subscriptions = createSubscriptionSet(backend, sendText)
+    const context: RpcContext = { backend, filters, subscriptions }
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary || !Array.isArray(data) ? data.toString() : Buffer.concat(data).toString('utf8')
+      dispatcher.handle(text, context).then(
+        (response) => {
+          if (response !== undefined) sendText(response)
+        },
+        (error: unknown) => logger.error('rpc websocket request failed', { error }),
+      )
+    })
+    ws.on('close', () => subscriptions.closeAll())
+    ws.on('error', () => ws.terminate())
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject)
+    httpServer.listen(options.port ?? 8545, host, () => {
+      httpServer.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (httpServer.address() as AddressInfo).port
+  const urlHost = host.includes(':') ? `[${host}]` : host
+
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${urlHost}:${port}`,
+    wsUrl: `ws://${urlHost}:${port}`,
+    port,
+    filters,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        filters.close()
+        for (const client of wsServer.clients) client.terminate()
+        wsServer.close()
+        httpServer.close(() => resolve())
+        httpServer.closeAllConnections()
+      })
+      return closing
+    },
+  }
+}
+
+function serviceInfo(backend: RpcBackend): Record<string, unknown> {
+  return {
+    service: 'Stele JSON-RPC',
+    clientVersion: backend.clientVersion,
+    chainId: `0x${backend.chainId.toString(16)}`,
+    usage: 'POST JSON-RPC 2.0 requests (single or batch) to this URL, or open a WebSocket on the same port for eth_subscribe',
+  }
+}
