@@ -1,0 +1,139 @@
+import type { Common } from '@ethereumjs/common'
+import {
+  create1559FeeMarketTxFromBytesArray,
+  createAccessList2930TxFromBytesArray,
+  createLegacyTxFromBytesArray,
+  paramsTx,
+  type TypedTransaction,
+} from '@ethereumjs/tx'
+import { RLP } from '@ethereumjs/rlp'
+import { bytesToBigint } from '../primitives/bytes.js'
+import {
+  initCodeTooLarge,
+  invalidSender,
+  oversizedData,
+  tipAboveFeeCap,
+  txTypeNotSupported,
+  undecodableTx,
+  wrongChainId,
+} from './txPoolErrors.js'
+
+export interface DecodeOptions {
+  common: Common
+  chainId: bigint
+  maxTxSize: number
+  /** From initCodeSizeLimit(common); undefined when EIP-3860 is not active. */
+  maxInitCodeSize: bigint | undefined
+}
+
+/** The EIP-3860 init code limit of a chain's rules (the tx parameters live outside Common until a tx is built). */
+export function initCodeSizeLimit(common: Common): bigint | undefined {
+  if (!common.isActivatedEIP(3860)) return undefined
+  const withTxParams = common.copy()
+  withTxParams.updateParams(paramsTx)
+  return withTxParams.param('maxInitCodeSize')
+}
+
+type RlpValue = Uint8Array | RlpValue[]
+
+/**
+ * Decodes a raw EIP-2718 transaction (legacy, 2930 or 1559) and runs the checks that need no state.
+ * We decode the RLP ourselves first so a wrong chain id, an oversized init code or a tip above the fee cap
+ * get geth's wording instead of @ethereumjs's constructor messages. The sender is not recovered here.
+ */
+export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): TypedTransaction {
+  if (raw.length > options.maxTxSize) throw oversizedData(raw.length, options.maxTxSize)
+  const first = raw[0]
+  if (first === undefined) throw undecodableTx('empty input')
+  if (first === 3 || first === 4) throw txTypeNotSupported(first)
+  if (first > 2 && first < 0xc0) {
+    throw first <= 0x7f ? txTypeNotSupported(first) : undecodableTx('not an RLP list or typed envelope')
+  }
+  const type = first >= 0xc0 ? 0 : first
+  let values: RlpValue
+  try {
+    values = RLP.decode(type === 0 ? raw : raw.subarray(1)) as RlpValue
+  } catch (cause) {
+    throw undecodableTx('malformed RLP', cause)
+  }
+  if (!Array.isArray(values) || values.some((v) => Array.isArray(v) && v !== values[fieldIndex(type, 'accessList')])) {
+    throw undecodableTx('unexpected RLP structure')
+  }
+  const fields = values as Uint8Array[]
+  checkChainId(type, fields, options.chainId)
+  checkFees(type, fields)
+  checkSignatureValues(type, fields)
+  checkInitCode(type, fields, options.maxInitCodeSize)
+  try {
+    const txOptions = { common: options.common }
+    if (type === 2) {
+      return create1559FeeMarketTxFromBytesArray(values as Parameters<typeof create1559FeeMarketTxFromBytesArray>[0], txOptions)
+    }
+    if (type === 1) {
+      return createAccessList2930TxFromBytesArray(values as Parameters<typeof createAccessList2930TxFromBytesArray>[0], txOptions)
+    }
+    return createLegacyTxFromBytesArray(fields, txOptions)
+  } catch (cause) {
+    throw undecodableTx(cause instanceof Error ? cause.message : String(cause), cause)
+  }
+}
+
+/** Recovers the sender once (native ecrecover through Common); @ethereumjs caches the key on the frozen tx. */
+export function recoverSender(tx: TypedTransaction): Uint8Array {
+  if (!tx.isSigned()) throw invalidSender()
+  try {
+    return tx.getSenderAddress().bytes
+  } catch (cause) {
+    throw invalidSender(cause)
+  }
+}
+
+function fieldIndex(type: number, field: 'accessList' | 'data' | 'to'): number {
+  // Positions in the signed field lists of each envelope.
+  if (type === 0) return field === 'to' ? 3 : field === 'data' ? 5 : -1
+  if (type === 1) return field === 'to' ? 4 : field === 'data' ? 6 : 7
+  return field === 'to' ? 5 : field === 'data' ? 7 : 8
+}
+
+function checkChainId(type: number, fields: Uint8Array[], want: bigint): void {
+  if (type !== 0) {
+    const chainId = fields[0]
+    if (chainId !== undefined && bytesToBigint(chainId) !== want) throw wrongChainId(bytesToBigint(chainId), want)
+    return
+  }
+  const vBytes = fields[6]
+  // Unsigned (6 fields) fails later as an invalid sender; v 27/28 is a valid pre-EIP-155 signature.
+  if (vBytes === undefined || vBytes.length > 32) return
+  const v = bytesToBigint(vBytes)
+  if (v === 27n || v === 28n) return
+  if (v < 35n) throw invalidSender()
+  const have = (v - 35n) / 2n
+  if (have !== want) throw wrongChainId(have, want)
+}
+
+function checkFees(type: number, fields: Uint8Array[]): void {
+  if (type !== 2) return
+  const tip = fields[2]
+  const feeCap = fields[3]
+  if (tip === undefined || feeCap === undefined || tip.length > 32 || feeCap.length > 32) return
+  if (bytesToBigint(tip) > bytesToBigint(feeCap)) throw tipAboveFeeCap()
+}
+
+function checkInitCode(type: number, fields: Uint8Array[], limit: bigint | undefined): void {
+  const to = fields[fieldIndex(type, 'to')]
+  const data = fields[fieldIndex(type, 'data')]
+  if (limit === undefined || to === undefined || to.length !== 0 || data === undefined) return
+  if (BigInt(data.length) > limit) throw initCodeTooLarge(data.length, limit)
+}
+
+const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+
+/** Signature values the @ethereumjs constructors would refuse with their own words: an invalid sender to geth. */
+function checkSignatureValues(type: number, fields: Uint8Array[]): void {
+  const at = type === 0 ? 6 : type === 1 ? 8 : 9
+  const v = fields[at]
+  const s = fields[at + 2]
+  if (v === undefined || s === undefined) return
+  if (type !== 0 && (v.length > 1 || (v[0] ?? 0) > 1)) throw invalidSender()
+  if (s.length > 32 || bytesToBigint(s) > SECP256K1_HALF_N) throw invalidSender()
+}
