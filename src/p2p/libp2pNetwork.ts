@@ -77,6 +77,8 @@ export interface Libp2pNetworkConfig {
   /** Prefix of wire topic names, e.g. `/stele/<chain id>`; nodes must agree on it. */
   topicPrefix?: string
   dialTimeoutMs?: number
+  /** How long a sync server waits for the request frame before dropping the stream. */
+  syncRequestTimeoutMs?: number
 }
 
 export interface Libp2pNetwork extends Network {
@@ -96,7 +98,7 @@ export function reconnectDelay(attempt: number, options: ReconnectOptions = DEFA
   return Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** exponent)
 }
 
-const SERVER_REQUEST_TIMEOUT_MS = 5_000
+const DEFAULT_SYNC_REQUEST_TIMEOUT_MS = 5_000
 const SERVER_RESPONSE_TIMEOUT_MS = 30_000
 const MAX_INBOUND_SYNC_STREAMS = 8
 const MAX_TOPIC_BYTES = Math.max(...Object.values(TOPIC_MAX_BYTES))
@@ -272,7 +274,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
 
   async function serveSync(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const readSignal = AbortSignal.timeout(SERVER_REQUEST_TIMEOUT_MS)
+    const readSignal = AbortSignal.timeout(config.syncRequestTimeoutMs ?? DEFAULT_SYNC_REQUEST_TIMEOUT_MS)
     let payload: Uint8Array
     try {
       payload = await readFirstFrame(stream, MAX_REQUEST_FRAME_BYTES, readSignal)
