@@ -1,0 +1,63 @@
+import { performance } from 'node:perf_hooks'
+import { sendRawBatchBody, sendRawBody, type JsonRpcClient, type JsonRpcResponse } from './jsonRpcClient.js'
+
+export interface SendReport {
+  /** performance.now() when each transaction's request was written (a batch's send time for all its members). */
+  submittedAt: Float64Array
+  startedAt: number
+  finishedAt: number
+  /** Indexes of transactions the node refused, with the first error message seen. */
+  rejected: Set<number>
+  firstError: string | undefined
+}
+
+/** Bodies are serialized here, before the timed part, so the send loop only writes bytes. */
+export function prepareSingles(raws: readonly string[]): Buffer[] {
+  return raws.map((raw, i) => sendRawBody(raw, i))
+}
+
+export function prepareBatches(raws: readonly string[], batchSize: number): Buffer[] {
+  const bodies: Buffer[] = []
+  for (let i = 0; i < raws.length; i += batchSize) bodies.push(sendRawBatchBody(raws.slice(i, i + batchSize), i))
+  return bodies
+}
+
+/**
+ * Posts pre-serialized bodies with `inFlight` requests outstanding. `perBody` is how many transactions
+ * each body carries (1 for single requests); request ids are the transaction indexes.
+ */
+export async function sendBodies(client: JsonRpcClient, bodies: readonly Buffer[], options: { inFlight: number; perBody: number; total: number; signal?: AbortSignal }): Promise<SendReport> {
+  const report: SendReport = { submittedAt: new Float64Array(options.total), startedAt: performance.now(), finishedAt: 0, rejected: new Set(), firstError: undefined }
+  let next = 0
+  async function worker(): Promise<void> {
+    while (next < bodies.length && !options.signal?.aborted) {
+      const index = next++
+      const first = index * options.perBody
+      const last = Math.min(first + options.perBody, options.total)
+      report.submittedAt.fill(performance.now(), first, last)
+      let text: string
+      try {
+        text = await client.post(bodies[index] as Buffer)
+      } catch (error) {
+        for (let i = first; i < last; i++) report.rejected.add(i)
+        report.firstError ??= error instanceof Error ? error.message : String(error)
+        continue
+      }
+      // Only parse answers that carry an error: parsing 20,000 successful answers would load the generator.
+      if (text.includes('"error"')) recordErrors(text, report)
+    }
+  }
+  await Promise.all(Array.from({ length: options.inFlight }, worker))
+  report.finishedAt = performance.now()
+  if (options.signal?.aborted) throw new Error('aborted')
+  return report
+}
+
+function recordErrors(text: string, report: SendReport): void {
+  const parsed = JSON.parse(text) as JsonRpcResponse | JsonRpcResponse[]
+  for (const response of Array.isArray(parsed) ? parsed : [parsed]) {
+    if (!response.error) continue
+    report.rejected.add(Number(response.id))
+    report.firstError ??= response.error.message
+  }
+}

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { open } from 'lmdb'
+import { keccak256 } from '../src/crypto/keccak.js'
+import { recoverPublicKey, sign } from '../src/crypto/secp256k1.js'
+import { openLmdbStore, WriteBatch } from '../src/state/kvStore.js'
+import { progress, round } from './lib/stats.js'
+
+export interface LimitsBenchOptions {
+  /** Wall time per measurement round (default 500 ms); each figure is the best of `rounds` rounds (default 3). */
+  roundMs?: number
+  rounds?: number
+  /** Directory for the LMDB files; defaults to the OS temp dir, which must be on a real disk for fsync to mean anything. */
+  dir?: string
+}
+
+/**
+ * `npm run bench -- limits`: single-core ceilings of the work every transaction and block needs. The
+ * best round is kept: on a shared host the best is the closest to what the hardware can do.
+ */
+export async function runLimitsBench(options: LimitsBenchOptions = {}): Promise<object> {
+  const roundMs = options.roundMs ?? 500
+  const rounds = options.rounds ?? 3
+  const best = (fn: () => number) => Math.max(...Array.from({ length: rounds }, fn))
+
+  progress('limits: secp256k1 recovery')
+  const keys = Array.from({ length: 64 }, (_, i) => keccak256(new Uint8Array([1, i])))
+  const samples = keys.map((k, i) => {
+    const hash = keccak256(new Uint8Array([2, i]))
+    return { hash, sig: sign(hash, k) }
+  })
+  const recoverPerSec = best(() => rate(roundMs, (i) => recoverPublicKey(samples[i & 63]!.hash, samples[i & 63]!.sig)))
+  const signPerSec = best(() => rate(roundMs, (i) => sign(samples[i & 63]!.hash, keys[i & 63]!)))
+
+  progress('limits: keccak256')
+  const small = new Uint8Array(32).fill(7)
+  const large = new Uint8Array(500).fill(9)
+  const keccak32PerSec = best(() => rate(roundMs, () => keccak256(small)))
+  const keccak500PerSec = best(() => rate(roundMs, () => keccak256(large)))
+
+  progress('limits: LMDB commits')
+  const root = mkdtempSync(join(options.dir ?? tmpdir(), 'stele-limits-'))
+  try {
+    const lmdb = {
+      // What the node uses (src/state/kvStore.ts), lmdb-js defaults included.
+      kvStoreWrite: await lmdbCommits(join(root, 'store'), 'kvStore', roundMs, rounds),
+      // Classic LMDB: the commit fsyncs before returning.
+      syncCommit: await lmdbCommits(join(root, 'sync'), { overlappingSync: false }, roundMs, rounds),
+      // Not durable: the ceiling without any flush, to show what fsync costs.
+      noSync: await lmdbCommits(join(root, 'nosync'), { noSync: true }, roundMs, rounds),
+    }
+    return {
+      bench: 'limits',
+      unit: 'operations per second on one core (best of rounds)',
+      secp256k1: { recoverPerSec: round(recoverPerSec), signPerSec: round(signPerSec) },
+      keccak256: { bytes32PerSec: round(keccak32PerSec), bytes500PerSec: round(keccak500PerSec), mbPerSecAt500: round((keccak500PerSec * 500) / 1e6) },
+      lmdbCommitsPerSec: lmdb,
+      lmdbCommitShape: '1 write transaction = 3 puts (32-byte keys, 100-byte values)',
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+function rate(ms: number, op: (i: number) => unknown): number {
+  const start = performance.now()
+  let n = 0
+  // Check the clock every 64 operations so timing overhead stays out of the figure.
+  for (;;) {
+    for (let j = 0; j < 64; j++) op(n++)
+    const elapsed = performance.now() - start
+    if (elapsed >= ms) return n / (elapsed / 1000)
+  }
+}
+
+async function lmdbCommits(path: string, variant: 'kvStore' | { overlappingSync?: boolean; noSync?: boolean }, ms: number, rounds: number): Promise<number> {
+  const value = new Uint8Array(100).fill(5)
+  const key = (n: number, j: number) => keccak256(new Uint8Array([n & 255, (n >> 8) & 255, (n >> 16) & 255, j]))
+  let commit: (n: number) => void
+  let close: () => Promise<void>
+  if (variant === 'kvStore') {
+    const store = openLmdbStore(path)
+    commit = (n) => store.write(new WriteBatch().put('accounts', key(n, 0), value).put('accounts', key(n, 1), value).put('storage', key(n, 2), value))
+    close = () => store.close()
+  } else {
+    const db = open({ path, ...variant, keyEncoding: 'binary', encoding: 'binary' })
+    const buf = Buffer.from(value)
+    commit = (n) =>
+      db.transactionSync(() => {
+        for (let j = 0; j < 3; j++) db.putSync(Buffer.from(key(n, j)), buf)
+      })
+    close = () => db.close()
+  }
+  try {
+    let n = 0
+    let bestRate = 0
+    for (let r = 0; r < rounds; r++) {
+      const start = performance.now()
+      let count = 0
+      while (performance.now() - start < ms) {
+        commit(n++)
+        count++
+      }
+      bestRate = Math.max(bestRate, count / ((performance.now() - start) / 1000))
+    }
+    return round(bestRate) as number
+  } finally {
+    await close()
+  }
+}

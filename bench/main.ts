@@ -1,0 +1,158 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { progress } from './lib/stats.js'
+
+/** Options every bench may read; benches ignore what they do not use. */
+export interface BenchOptions {
+  txs?: number
+  nodes?: ('stele' | 'anvil')[]
+  signal: AbortSignal
+}
+
+interface BenchEntry {
+  /** Module file beside this one; checked before import so a missing bench gives a clear message. */
+  file: string
+  exportName: string
+  summary: string
+}
+
+const BENCHES: Record<string, BenchEntry> = {
+  dev: { file: 'dev.ts', exportName: 'runDevBench', summary: 'stele dev vs anvil: tx/s (single, batched, ERC-20), inclusion latency, peak RSS' },
+  consensus: { file: 'consensus.ts', exportName: 'runConsensusBench', summary: 'QBFT rounds and seal verification' },
+  state: { file: 'state.ts', exportName: 'runStateBench', summary: 'state reads, writes and commitment' },
+  localnet: { file: 'localnet.ts', exportName: 'runLocalnetBench', summary: 'a multi-validator network on loopback' },
+  data: { file: 'data.ts', exportName: 'runDataBench', summary: 'data registry and notarization proofs' },
+  iot: { file: 'iot.ts', exportName: 'runIotBench', summary: 'IoT telemetry ingestion' },
+  limits: { file: 'limits.ts', exportName: 'runLimitsBench', summary: 'physical limits: secp256k1 recover/s, keccak256/s, LMDB fsync commits/s' },
+}
+
+const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil]
+
+Prints one JSON document on stdout; progress goes to stderr.
+
+benches:
+${Object.entries(BENCHES)
+  .map(([name, b]) => `  ${name.padEnd(10)} ${b.summary}`)
+  .join('\n')}
+  all        every available bench; also writes bench/results/latest.json
+
+options:
+  --txs N          transactions per load phase (dev; default 20000)
+  --node KIND      dev: run one node only (stele or anvil); repeatable
+  --help           this text
+`
+
+const HERE = fileURLToPath(new URL('.', import.meta.url))
+
+/** `npm run bench -- <name>`: returns the process exit code (0 ok, 1 a bench failed, 2 usage). */
+export async function main(argv: string[]): Promise<number> {
+  let parsed: { name: string; options: Omit<BenchOptions, 'signal'> }
+  try {
+    parsed = parseArgs(argv)
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
+    return 2
+  }
+  if (parsed.name === 'help') {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const controller = new AbortController()
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130)
+    progress('interrupted: stopping child processes (Ctrl-C again to force)')
+    controller.abort()
+  }
+  process.on('SIGINT', onSigint)
+  process.on('SIGTERM', onSigint)
+  const options: BenchOptions = { ...parsed.options, signal: controller.signal }
+  try {
+    if (parsed.name === 'all') return await runAll(options)
+    const result = await runOne(parsed.name, options)
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    return 'error' in result ? 1 : 0
+  } finally {
+    process.removeListener('SIGINT', onSigint)
+    process.removeListener('SIGTERM', onSigint)
+    if (controller.signal.aborted) process.exitCode = 130
+  }
+}
+
+function parseArgs(argv: string[]): { name: string; options: Omit<BenchOptions, 'signal'> } {
+  let name: string | undefined
+  const options: Omit<BenchOptions, 'signal'> = {}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '--help' || arg === '-h') return { name: 'help', options }
+    if (arg === '--txs') {
+      const n = Number(argv[++i])
+      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--txs needs a positive integer, got ${argv[i]}`)
+      options.txs = n
+    } else if (arg === '--node') {
+      const kind = argv[++i]
+      if (kind !== 'stele' && kind !== 'anvil') throw new Error(`--node must be stele or anvil, got ${kind}`)
+      options.nodes = [...(options.nodes ?? []), kind]
+    } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`)
+    else if (name === undefined) name = arg
+    else throw new Error(`unexpected argument ${arg}`)
+  }
+  if (name === undefined) throw new Error('which bench?')
+  if (name !== 'all' && !(name in BENCHES)) throw new Error(`unknown bench ${name}`)
+  return { name, options }
+}
+
+type BenchResult = Record<string, unknown>
+
+async function runOne(name: string, options: BenchOptions): Promise<BenchResult> {
+  const entry = BENCHES[name] as BenchEntry
+  if (!existsSync(`${HERE}${entry.file}`)) {
+    return { bench: name, error: `bench "${name}" is not available yet: bench/${entry.file} does not exist` }
+  }
+  const started = Date.now()
+  try {
+    const mod = (await import(`./${entry.file.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>
+    const run = mod[entry.exportName]
+    if (typeof run !== 'function') return { bench: name, error: `bench/${entry.file} does not export ${entry.exportName}()` }
+    const result = (await (run as (o: BenchOptions) => Promise<object>)(options)) as BenchResult
+    return { bench: name, ...result, durationSec: Math.round((Date.now() - started) / 100) / 10 }
+  } catch (error) {
+    if (options.signal.aborted) throw error
+    progress(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    return { bench: name, error: error instanceof Error ? error.message : String(error) }
+  }
+}
+
+async function runAll(options: BenchOptions): Promise<number> {
+  const results: Record<string, BenchResult> = {}
+  let failed = false
+  for (const name of Object.keys(BENCHES)) {
+    if (options.signal.aborted) break
+    const entry = BENCHES[name] as BenchEntry
+    if (!existsSync(`${HERE}${entry.file}`)) {
+      results[name] = { skipped: `bench/${entry.file} does not exist yet` }
+      continue
+    }
+    progress(`running ${name}`)
+    results[name] = await runOne(name, options)
+    if ('error' in (results[name] as BenchResult)) failed = true
+  }
+  const document = { meta: environment(), results }
+  const json = `${JSON.stringify(document, null, 2)}\n`
+  mkdirSync(`${HERE}results`, { recursive: true })
+  writeFileSync(`${HERE}results/latest.json`, json)
+  process.stdout.write(json)
+  progress('wrote bench/results/latest.json')
+  return failed ? 1 : 0
+}
+
+function environment(): Record<string, unknown> {
+  let commit: string | undefined
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: HERE, encoding: 'utf8' }).trim()
+  } catch {
+    commit = undefined
+  }
+  return { date: new Date().toISOString(), commit, node: process.version, cpu: cpus()[0]?.model, cores: cpus().length }
+}
