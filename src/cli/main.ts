@@ -1,5 +1,6 @@
 import { errorMessage, isSteleError } from '../primitives/errors.js'
 import { devCommand } from './dev/devCommand.js'
+import { initCommand } from './init/initCommand.js'
 
 export interface Command {
   name: string
@@ -7,7 +8,7 @@ export interface Command {
   run(argv: string[]): Promise<number>
 }
 
-const COMMANDS: Command[] = [devCommand]
+const COMMANDS: Command[] = [devCommand, initCommand]
 
 import { VERSION } from './version.js'
 

@@ -78,7 +78,7 @@ export function createRpcBackend(deps: RpcBackendDeps): RpcBackend {
         proof: (a, slots) => reader.proof(a, slots),
       }
     },
-    pendingNonce: (address) => deps.pendingNonce(address) as bigint,
+    pendingNonce: (address) => deps.pendingNonce(address),
     sendRawTransaction: (raw) => deps.submit(raw),
     async call(request, number, overrides) {
       const { env, root } = requireEnv(number)

@@ -22,7 +22,7 @@ export interface RpcBackend {
   /** State reads at a committed block. Undefined when that block's state is not available. */
   stateAt(blockNumber: bigint): StateView | undefined
   /** The pending nonce of an address (the pool's next nonce, or the state nonce). */
-  pendingNonce(address: Uint8Array): bigint
+  pendingNonce(address: Uint8Array): bigint | Promise<bigint>
 
   /** Decodes, validates and admits a raw transaction. Throws SteleError with a tx error code. */
   sendRawTransaction(raw: Uint8Array): Promise<Uint8Array>

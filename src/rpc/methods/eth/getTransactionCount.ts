@@ -7,7 +7,7 @@ import { expectParams, parseAddress, parseBlockRef } from '../../params.js'
 export const getTransactionCount: RpcMethod = async (params, { backend }) => {
   expectParams(params, 1, 2)
   const address = parseAddress(params[0], 0)
-  if (params[1] === 'pending') return toQuantity(backend.pendingNonce(address))
+  if (params[1] === 'pending') return toQuantity(await backend.pendingNonce(address))
   const state = stateAt(backend, parseBlockRef(params[1], 1))
   return toQuantity(await state.nonce(address))
 }
