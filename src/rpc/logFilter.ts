@@ -54,8 +54,7 @@ export function parseLogCriteria(value: unknown, index: number, allowBlocks = tr
       } else throw invalidParams(`invalid argument ${index}: topic must be a hash, null or an array`)
     }
   }
-  // Trailing wildcards constrain nothing.
-  while (topics.length > 0 && topics[topics.length - 1] === null) topics.pop()
+  // Trailing nulls are kept: like geth, [A, null] needs a log with at least two topics.
   return { fromBlock, toBlock, blockHash, addresses, topics }
 }
 

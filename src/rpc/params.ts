@@ -116,6 +116,8 @@ export function parseBlockRef(value: unknown, index: number): BlockRef {
     if (hasNumber) return parseBlockTag(object['blockNumber'], index)
     throw invalidArgument(index, 'block object needs blockHash or blockNumber')
   }
+  // geth reads a bare 32-byte hex string as a block hash here.
+  if (typeof value === 'string' && value.length === 66) return { kind: 'hash', hash: parseHash(value, index, 'block hash') }
   return parseBlockTag(value, index)
 }
 
