@@ -1,34 +1,37 @@
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, type RequestOptions } from './network.js'
 
-/** One signal that fires on the caller's abort or when the request's time is up. */
-export function requestSignal(options: RequestOptions = {}): AbortSignal {
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
-  return options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
+/**
+ * Runs `run` with a signal that fires on the caller's abort or when the request's time is up, and
+ * rejects with a Network error at that moment even if `run` ignores the signal. The timer is a normal
+ * (ref'd) one, so a pending request keeps the process alive until it settles or times out, and it is
+ * cleared as soon as the request settles.
+ */
+export async function withDeadline<T>(
+  options: RequestOptions | undefined,
+  what: string,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController()
+  const signal = controller.signal
+  const timeoutMs = options?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const timer = setTimeout(() => controller.abort(new SteleError(ErrorCode.Network, `${what} timed out`)), timeoutMs)
+  const onCallerAbort = () => controller.abort(new SteleError(ErrorCode.Network, `${what} aborted`, { cause: options?.signal?.reason }))
+  if (options?.signal?.aborted) onCallerAbort()
+  else options?.signal?.addEventListener('abort', onCallerAbort, { once: true })
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason)
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      run(signal).then(resolve, reject)
+    })
+  } finally {
+    clearTimeout(timer)
+    options?.signal?.removeEventListener('abort', onCallerAbort)
+  }
 }
 
-/** Settles with `promise`, or rejects with a Network error as soon as `signal` aborts. */
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal, what))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal, what))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
-}
-
-export function abortError(signal: AbortSignal, what: string): SteleError {
-  const timedOut = signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError'
-  return new SteleError(ErrorCode.Network, timedOut ? `${what} timed out` : `${what} aborted`, {
-    cause: signal.reason,
-  })
+/** The Network error a deadline signal carries (its reason), for code that catches stream errors. */
+export function deadlineError(signal: AbortSignal, what: string): SteleError {
+  return signal.reason instanceof SteleError ? signal.reason : new SteleError(ErrorCode.Network, `${what} aborted`, { cause: signal.reason })
 }

@@ -10,7 +10,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { ErrorCode, SteleError, errorMessage, isSteleError } from '../primitives/errors.js'
-import { abortError, requestSignal } from './deadline.js'
+import { deadlineError, withDeadline } from './deadline.js'
 import {
   MAX_SYNC_BLOCK_BYTES,
   MAX_SYNC_BLOCKS_PER_REQUEST,
@@ -239,15 +239,16 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
 
   async function connect(peer: StaticPeer, options: RequestOptions = {}): Promise<void> {
     const address = multiaddr(`${ipPrefix(peer.host)}/tcp/${peer.port}/p2p/${peer.peerId}`)
-    const signal = requestSignal({ timeoutMs: options.timeoutMs ?? dialTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) })
-    try {
-      await libp2p.dial(address, { signal })
-    } catch (cause) {
-      throw new SteleError(ErrorCode.Network, `could not connect to ${peer.peerId}`, {
-        details: { address: address.toString() },
-        cause,
-      })
-    }
+    await withDeadline({ timeoutMs: dialTimeoutMs, ...options }, `dial ${peer.peerId}`, async (signal) => {
+      try {
+        await libp2p.dial(address, { signal })
+      } catch (cause) {
+        throw new SteleError(ErrorCode.Network, `could not connect to ${peer.peerId}`, {
+          details: { address: address.toString() },
+          cause,
+        })
+      }
+    })
   }
 
   libp2p.addEventListener('peer:connect', (event) => {
@@ -321,23 +322,27 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     read: (frames: AsyncGenerator<Uint8Array>) => Promise<T>,
   ): Promise<T> {
     if (!running) throw new SteleError(ErrorCode.Network, 'network is not started')
-    const signal = requestSignal(options)
-    let stream: Stream | undefined
-    const onAbort = () => stream?.abort(abortError(signal, what))
-    signal.addEventListener('abort', onAbort, { once: true })
-    try {
-      stream = await libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal })
-      await writeFrame(stream, request, signal)
-      await stream.close({ signal })
-      return await read(readFrames(stream, maxFrameBytes))
-    } catch (error) {
-      stream?.abort(asError(error))
-      if (signal.aborted) throw abortError(signal, what)
-      if (isSteleError(error)) throw error
-      throw new SteleError(ErrorCode.Network, `${what} to ${peer} failed`, { cause: error })
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-    }
+    return withDeadline(options, what, async (signal) => {
+      let stream: Stream | undefined
+      const onAbort = () => stream?.abort(deadlineError(signal, what))
+      signal.addEventListener('abort', onAbort, { once: true })
+      try {
+        stream = await libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal })
+        await writeFrame(stream, request, signal)
+        await stream.close({ signal })
+        const frames = readFrames(stream, maxFrameBytes)
+        const result = await read(frames)
+        await frames.return(undefined)
+        return result
+      } catch (error) {
+        stream?.abort(asError(error))
+        if (signal.aborted) throw deadlineError(signal, what)
+        if (isSteleError(error)) throw error
+        throw new SteleError(ErrorCode.Network, `${what} to ${peer} failed`, { cause: error })
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+      }
+    })
   }
 
   const network: Libp2pNetwork = {
@@ -520,7 +525,7 @@ async function nextFrame(frames: AsyncGenerator<Uint8Array>): Promise<Uint8Array
 }
 
 async function readFirstFrame(stream: Stream, maxFrameBytes: number, signal: AbortSignal): Promise<Uint8Array> {
-  const onAbort = () => stream.abort(abortError(signal, 'sync request read'))
+  const onAbort = () => stream.abort(deadlineError(signal, 'sync request read'))
   signal.addEventListener('abort', onAbort, { once: true })
   try {
     const frames = readFrames(stream, maxFrameBytes)

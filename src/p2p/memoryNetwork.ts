@@ -1,5 +1,5 @@
 import { ErrorCode, SteleError } from '../primitives/errors.js'
-import { raceSignal, requestSignal } from './deadline.js'
+import { withDeadline } from './deadline.js'
 import {
   MAX_SYNC_BLOCKS_PER_REQUEST,
   TOPICS,
@@ -107,10 +107,11 @@ export function createMemoryHub(): MemoryHub {
 
     async function call<T>(peer: string, options: RequestOptions | undefined, what: string, run: (other: Member) => Promise<T>): Promise<T> {
       const other = connectedMember(self, peer)
-      const signal = requestSignal(options)
-      // A macrotask hop, as if the request crossed a wire.
-      await new Promise((resolve) => setImmediate(resolve))
-      return raceSignal(run(other), signal, what)
+      return withDeadline(options, what, async () => {
+        // A macrotask hop, as if the request crossed a wire.
+        await new Promise((resolve) => setImmediate(resolve))
+        return run(other)
+      })
     }
 
     return {
