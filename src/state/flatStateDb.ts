@@ -1,0 +1,103 @@
+import type { KvStore } from './kvStore.js'
+import type { StateDb, StateReader } from './stateDb.js'
+import type { AccountProof } from '../rpc/backend.js'
+import { keccak256 } from '../crypto/keccak.js'
+import { bytesToHex, equalBytes } from '../primitives/bytes.js'
+import { ErrorCode, SteleError } from '../primitives/errors.js'
+import { BaseState, EMPTY_CODE_HASH, type StateContext } from './baseState.js'
+import { EMPTY_ROOT, trieProof } from './mutableTrie.js'
+import { createNodeStore } from './nodeStore.js'
+import { FlatStateManager, STATE_HEAD_KEY, createStateOverlay } from './stateOverlay.js'
+import type { NodeRef } from './trieNode.js'
+
+export interface FlatStateDbOptions {
+  /** Decoded inner trie nodes kept in memory (default 100,000, roughly 150 MB at most). */
+  nodeCacheSize?: number
+}
+
+/**
+ * World state as flat key-value data for fast reads at the head, plus the Ethereum Merkle-Patricia trie
+ * for roots, proofs and reads at older roots. Trie nodes are content-addressed and never deleted, so every
+ * committed root stays readable.
+ *
+ * Layout: accounts: address -> account RLP; storage: address ‖ slot -> minimal value; code: codeHash ->
+ * code; trie: node hash -> node RLP; meta 'state/headRoot' -> head root.
+ */
+export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = {}): StateDb {
+  const nodes = createNodeStore(store, options.nodeCacheSize ?? 100_000)
+  let head: { root: Uint8Array; ref: NodeRef | undefined; epoch: number } = {
+    root: store.get('meta', STATE_HEAD_KEY) ?? EMPTY_ROOT,
+    ref: undefined,
+    epoch: 0,
+  }
+  if (!equalBytes(head.root, EMPTY_ROOT)) head.ref = head.root
+  const ctx: StateContext = {
+    store,
+    nodes,
+    head: () => head,
+    hasRoot: (root) => equalBytes(root, EMPTY_ROOT) || equalBytes(root, head.root) || store.get('trie', root) !== undefined,
+  }
+  const moveHead = (root: Uint8Array, ref: NodeRef | undefined, expectedBase: Uint8Array) => {
+    if (!equalBytes(head.root, expectedBase)) {
+      throw new SteleError(ErrorCode.Storage, 'the state head moved while a commit was being prepared', {
+        details: { head: bytesToHex(head.root), expected: bytesToHex(expectedBase) },
+      })
+    }
+    head = { root: root.slice(), ref, epoch: head.epoch + 1 }
+  }
+  return {
+    headRoot: () => head.root,
+    overlay(root = head.root) {
+      if (!ctx.hasRoot(root)) throw new SteleError(ErrorCode.NotFound, `unknown state root ${bytesToHex(root)}`)
+      return createStateOverlay(new FlatStateManager(ctx, root), moveHead)
+    },
+    reader(root) {
+      return ctx.hasRoot(root) ? createStateReader(ctx, root) : undefined
+    },
+  }
+}
+
+function createStateReader(ctx: StateContext, root: Uint8Array): StateReader {
+  const base = new BaseState(ctx, root)
+  return {
+    async account(address) {
+      const account = base.account(address)
+      return account === undefined ? undefined : { ...account }
+    },
+    async code(address) {
+      const account = base.account(address)
+      return account === undefined ? new Uint8Array(0) : base.code(account.codeHash)
+    },
+    async storage(address, slot) {
+      const account = base.account(address)
+      const value = account === undefined ? new Uint8Array(0) : base.storage(address, account.storageRoot, slot)
+      const out = new Uint8Array(32)
+      out.set(value, 32 - value.length)
+      return out
+    },
+    async proof(address, slots) {
+      const hashedAddress = keccak256(address)
+      const accountProof = trieProof(ctx.nodes, base.rootRef, hashedAddress)
+      const account = base.account(address, hashedAddress)
+      const storageRoot = account?.storageRoot ?? EMPTY_ROOT
+      const result: AccountProof = {
+        address,
+        balance: account?.balance ?? 0n,
+        nonce: account?.nonce ?? 0n,
+        codeHash: account?.codeHash ?? EMPTY_CODE_HASH,
+        storageHash: storageRoot,
+        accountProof,
+        storageProof: slots.map((slot) => {
+          if (account === undefined) return { key: slot, value: 0n, proof: [] }
+          const value = base.storage(address, storageRoot, slot)
+          return { key: slot, value: bytesToBigintSafe(value), proof: trieProof(ctx.nodes, storageRoot, keccak256(slot)) }
+        }),
+      }
+      return result
+    },
+  }
+}
+
+function bytesToBigintSafe(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`)
+}

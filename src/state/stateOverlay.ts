@@ -1,0 +1,549 @@
+import type { AccountFields, StateManagerInterface, StorageDump } from '@ethereumjs/common'
+import { Account, type Address } from '@ethereumjs/util'
+import { keccak256 } from '../crypto/keccak.js'
+import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
+import { ErrorCode, SteleError } from '../primitives/errors.js'
+import { rlpEncode } from '../primitives/rlp.js'
+import type { WriteBatch } from './kvStore.js'
+import type { StateOverlay } from './stateDb.js'
+import { BaseState, EMPTY_CODE_HASH, encodeAccount, storageKey, trimLeadingZeros, type StateContext, type StoredAccount } from './baseState.js'
+import { EMPTY_ROOT, MutableTrie } from './mutableTrie.js'
+import { encodeNode, nodeHash, type TrieNode } from './trieNode.js'
+
+/** The `meta` key holding the committed state head root. */
+export const STATE_HEAD_KEY = new TextEncoder().encode('state/headRoot')
+
+interface AccountValue {
+  nonce: bigint
+  balance: bigint
+  codeHash: Uint8Array
+}
+interface StorageEntry {
+  /** The base storage is gone (account deleted or storage cleared); only `slots` count. */
+  reset: boolean
+  /** slot hex -> [slot, minimal value (empty = zero)] */
+  slots: Map<string, [Uint8Array, Uint8Array]>
+}
+
+const hexOf = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+
+/**
+ * An Account whose storageRoot is computed only when read: the EVM re-reads the account after every
+ * SSTORE but looks at storageRoot only for the rare CREATE collision check (EIP-7610).
+ */
+class OverlayAccount extends Account {
+  #resolveStorageRoot: (() => Uint8Array) | undefined
+  constructor(value: AccountValue, resolveStorageRoot: () => Uint8Array) {
+    super(value.nonce, value.balance, EMPTY_ROOT, value.codeHash)
+    this.#resolveStorageRoot = resolveStorageRoot
+  }
+  override get storageRoot(): Uint8Array {
+    const resolve = this.#resolveStorageRoot
+    if (resolve !== undefined) {
+      this.#resolveStorageRoot = undefined
+      super.storageRoot = resolve()
+    }
+    return super.storageRoot
+  }
+  override set storageRoot(root: Uint8Array) {
+    this.#resolveStorageRoot = undefined
+    super.storageRoot = root
+  }
+}
+
+/**
+ * The in-memory changes of one block (or one eth_call) on a committed root, exposed to the VM as an
+ * ethereumjs StateManagerInterface. A journal of undo closures gives checkpoint/commit/revert. Roots
+ * are computed incrementally: each computeRoot applies only the keys changed since the previous one.
+ */
+export class FlatStateManager implements StateManagerInterface {
+  private base: BaseState
+  private accounts = new Map<string, AccountValue | null>()
+  private storage = new Map<string, StorageEntry>()
+  private codes = new Map<string, Uint8Array>()
+  private newCodes = new Set<string>()
+  private addresses = new Map<string, Uint8Array>()
+  private baseAccounts = new Map<string, StoredAccount | null>()
+  private hashedAddresses = new Map<string, Uint8Array>()
+
+  private undo: (() => void)[] = []
+  private marks: number[] = []
+  private txOriginal = new Map<string, Uint8Array>()
+
+  private dirtyAccounts = new Set<string>()
+  private dirtySlots = new Map<string, Set<string>>()
+  private rebuildStorage = new Set<string>()
+  private accountTrie: MutableTrie
+  private storageTries = new Map<string, MutableTrie>()
+  private storageRoots = new Map<string, Uint8Array>()
+
+  readonly originalStorageCache = {
+    get: async (address: Address, key: Uint8Array): Promise<Uint8Array> => this.originalStorage(address.bytes, key),
+    clear: (): void => this.txOriginal.clear(),
+  }
+
+  constructor(
+    private readonly ctx: StateContext,
+    root: Uint8Array,
+  ) {
+    this.base = new BaseState(ctx, root)
+    this.accountTrie = new MutableTrie(ctx.nodes, this.base.rootRef)
+  }
+
+  get baseRoot(): Uint8Array {
+    return this.base.root
+  }
+
+  // --- accounts ---
+
+  async getAccount(address: Address): Promise<Account | undefined> {
+    const key = this.keyOf(address.bytes)
+    const value = this.currentAccount(key)
+    return value === null ? undefined : new OverlayAccount(value, () => this.storageRootNow(key))
+  }
+
+  async putAccount(address: Address, account?: Account): Promise<void> {
+    const key = this.keyOf(address.bytes)
+    if (account === undefined) return this.removeAccount(key)
+    this.setAccount(key, { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash })
+  }
+
+  async deleteAccount(address: Address): Promise<void> {
+    this.removeAccount(this.keyOf(address.bytes))
+  }
+
+  async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
+    const key = this.keyOf(address.bytes)
+    const current = this.currentAccount(key) ?? emptyAccount()
+    this.setAccount(key, {
+      nonce: fields.nonce ?? current.nonce,
+      balance: fields.balance ?? current.balance,
+      codeHash: fields.codeHash ?? current.codeHash,
+    })
+  }
+
+  // --- code ---
+
+  async putCode(address: Address, code: Uint8Array): Promise<void> {
+    const codeHash = keccak256(code)
+    const hashKey = hexOf(codeHash)
+    if (!this.codes.has(hashKey)) {
+      this.codes.set(hashKey, code.slice())
+      this.newCodes.add(hashKey)
+    }
+    const key = this.keyOf(address.bytes)
+    const current = this.currentAccount(key) ?? emptyAccount()
+    this.setAccount(key, { ...current, codeHash })
+  }
+
+  async getCode(address: Address): Promise<Uint8Array> {
+    return this.codeOf(this.keyOf(address.bytes))
+  }
+
+  async getCodeSize(address: Address): Promise<number> {
+    return this.codeOf(this.keyOf(address.bytes)).length
+  }
+
+  // --- storage ---
+
+  async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
+    if (slot.length !== 32) throw new SteleError(ErrorCode.InvalidInput, 'storage key must be 32 bytes')
+    return this.storageValue(this.keyOf(address.bytes), slot)
+  }
+
+  async putStorage(address: Address, slot: Uint8Array, value: Uint8Array): Promise<void> {
+    if (slot.length !== 32) throw new SteleError(ErrorCode.InvalidInput, 'storage key must be 32 bytes')
+    if (value.length > 32) throw new SteleError(ErrorCode.InvalidInput, 'storage value cannot be longer than 32 bytes')
+    const key = this.keyOf(address.bytes)
+    if (this.currentAccount(key) === null) {
+      throw new SteleError(ErrorCode.Internal, 'putStorage on a missing account', { details: { address: `0x${key}` } })
+    }
+    const slotKey = hexOf(slot)
+    if (this.marks.length > 0) {
+      const originalKey = key + slotKey
+      if (!this.txOriginal.has(originalKey)) this.txOriginal.set(originalKey, this.storageValue(key, slot))
+    }
+    this.setSlot(key, slotKey, slot.slice(), trimLeadingZeros(value).slice())
+  }
+
+  async clearStorage(address: Address): Promise<void> {
+    const key = this.keyOf(address.bytes)
+    // As MerkleStateManager does: clearing the storage of a missing account creates it.
+    if (this.currentAccount(key) === null) this.setAccount(key, emptyAccount())
+    this.resetStorage(key)
+  }
+
+  async dumpStorage(address: Address): Promise<StorageDump> {
+    const key = this.keyOf(address.bytes)
+    if (this.currentAccount(key) === null) throw new SteleError(ErrorCode.NotFound, 'dumpStorage: no such account')
+    const values = new Map<string, Uint8Array>()
+    const entry = this.storage.get(key)
+    const addressBytes = this.addressOf(key)
+    if (entry?.reset !== true && this.baseAccount(key) !== null) {
+      if (!this.base.isHead()) throw new SteleError(ErrorCode.Unsupported, 'dumpStorage is only available on the head state')
+      const end = storageKey(addressBytes, new Uint8Array(32).fill(0xff))
+      for (const [k, v] of this.ctx.store.range('storage', storageKey(addressBytes, new Uint8Array(32)), end)) values.set(hexOf(k.subarray(20)), v)
+      const last = this.ctx.store.get('storage', end)
+      if (last !== undefined) values.set(hexOf(end.subarray(20)), last)
+    }
+    for (const [slotKey, [, value]] of entry?.slots ?? []) values.set(slotKey, value)
+    const dump: StorageDump = {}
+    for (const [slotKey, value] of values) {
+      if (value.length === 0) continue
+      dump[bytesToHex(keccak256(hexToBytes(`0x${slotKey}`)))] = bytesToHex(rlpEncode(value))
+    }
+    return dump
+  }
+
+  // --- journal ---
+
+  async checkpoint(): Promise<void> {
+    this.marks.push(this.undo.length)
+  }
+
+  async commit(): Promise<void> {
+    if (this.marks.pop() === undefined) throw new SteleError(ErrorCode.Internal, 'commit without a checkpoint')
+    if (this.marks.length === 0) {
+      this.undo.length = 0
+      this.txOriginal.clear()
+    }
+  }
+
+  async revert(): Promise<void> {
+    const mark = this.marks.pop()
+    if (mark === undefined) throw new SteleError(ErrorCode.Internal, 'revert without a checkpoint')
+    for (let i = this.undo.length - 1; i >= mark; i--) (this.undo[i] as () => void)()
+    this.undo.length = mark
+    if (this.marks.length === 0) this.txOriginal.clear()
+  }
+
+  // --- roots ---
+
+  async getStateRoot(): Promise<Uint8Array> {
+    return this.computeRoot()
+  }
+
+  async setStateRoot(root: Uint8Array): Promise<void> {
+    if (!this.ctx.hasRoot(root)) throw new SteleError(ErrorCode.NotFound, `unknown state root ${bytesToHex(root)}`)
+    this.resetTo(root)
+  }
+
+  async hasStateRoot(root: Uint8Array): Promise<boolean> {
+    return this.ctx.hasRoot(root)
+  }
+
+  getAppliedKey(address: Uint8Array): Uint8Array {
+    return keccak256(address)
+  }
+
+  clearCaches(): void {
+    this.baseAccounts.clear()
+  }
+
+  /** A copy with the same base and the same changes, sharing nothing mutable. */
+  shallowCopy(): FlatStateManager {
+    const copy = new FlatStateManager(this.ctx, this.base.root)
+    copy.accounts = new Map(this.accounts)
+    for (const [key, entry] of this.storage) copy.storage.set(key, { reset: entry.reset, slots: new Map(entry.slots) })
+    copy.codes = new Map(this.codes)
+    copy.newCodes = new Set(this.newCodes)
+    copy.addresses = new Map(this.addresses)
+    for (const key of this.accounts.keys()) copy.dirtyAccounts.add(key)
+    for (const key of this.storage.keys()) copy.rebuildStorage.add(key)
+    return copy
+  }
+
+  /** Applies the changes made since the previous call to the tries and returns the state root. */
+  computeRoot(): Uint8Array {
+    for (const key of this.rebuildStorage) this.updateStorageTrie(key)
+    for (const key of this.dirtySlots.keys()) this.updateStorageTrie(key)
+    for (const key of this.dirtyAccounts) {
+      const hashed = this.hashedAddress(key)
+      const value = this.currentAccount(key)
+      if (value === null) this.accountTrie.del(hashed)
+      else this.accountTrie.put(hashed, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
+    }
+    this.dirtyAccounts.clear()
+    return this.accountTrie.rootHash()
+  }
+
+  /**
+   * Adds flat-state changes, code and new trie nodes to the batch. The overlay must sit on the current
+   * head with no open checkpoint. `apply()` moves the head (call it once the batch is durable).
+   */
+  prepareCommit(batch: WriteBatch, moveHead: (root: Uint8Array, ref: ReturnType<MutableTrie['rootRef']>, expectedEpochRoot: Uint8Array) => void): { root: Uint8Array; apply(): void } {
+    if (this.marks.length > 0) throw new SteleError(ErrorCode.Internal, 'prepareCommit with an open checkpoint')
+    if (!this.base.isHead()) {
+      throw new SteleError(ErrorCode.Storage, 'the overlay is not on the head state any more', { details: { base: bytesToHex(this.base.root) } })
+    }
+    const root = this.computeRoot()
+    const fresh: TrieNode[] = []
+    const persist = (trie: MutableTrie) => {
+      const top = trie.rootRef()
+      for (const node of trie.newNodes()) {
+        fresh.push(node)
+        const enc = encodeNode(node)
+        if (enc.length >= 32 || node === top) batch.put('trie', nodeHash(node), enc)
+      }
+    }
+    persist(this.accountTrie)
+    const touched = new Set([...this.accounts.keys(), ...this.storage.keys()])
+    for (const key of touched) {
+      const address = this.addressOf(key)
+      const value = this.currentAccount(key)
+      const entry = this.storage.get(key)
+      if (value === null || entry?.reset === true) this.deleteFlatStorage(batch, address)
+      if (value === null) {
+        batch.del('accounts', address)
+        continue
+      }
+      batch.put('accounts', address, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
+      if (entry === undefined) continue
+      const trie = this.storageTries.get(key)
+      if (trie !== undefined) persist(trie)
+      for (const [slot, v] of entry.slots.values()) {
+        if (v.length === 0) batch.del('storage', storageKey(address, slot))
+        else batch.put('storage', storageKey(address, slot), v)
+      }
+    }
+    for (const hashKey of this.newCodes) batch.put('code', hexToBytes(`0x${hashKey}`), this.codes.get(hashKey) as Uint8Array)
+    batch.put('meta', STATE_HEAD_KEY, root)
+    const baseRoot = this.base.root
+    let applied = false
+    return {
+      root,
+      apply: () => {
+        if (applied) return
+        applied = true
+        moveHead(root, this.accountTrie.rootRef(), baseRoot)
+        MutableTrie.release(fresh)
+        this.ctx.nodes.remember(fresh)
+      },
+    }
+  }
+
+  // --- internals ---
+
+  private keyOf(address: Uint8Array): string {
+    const key = hexOf(address)
+    if (!this.addresses.has(key)) this.addresses.set(key, address.slice())
+    return key
+  }
+
+  private addressOf(key: string): Uint8Array {
+    return this.addresses.get(key) as Uint8Array
+  }
+
+  private hashedAddress(key: string): Uint8Array {
+    let hashed = this.hashedAddresses.get(key)
+    if (hashed === undefined) {
+      hashed = keccak256(this.addressOf(key))
+      this.hashedAddresses.set(key, hashed)
+    }
+    return hashed
+  }
+
+  private baseAccount(key: string): StoredAccount | null {
+    let account = this.baseAccounts.get(key)
+    if (account === undefined) {
+      account = this.base.account(this.addressOf(key), this.hashedAddress(key)) ?? null
+      this.baseAccounts.set(key, account)
+    }
+    return account
+  }
+
+  private currentAccount(key: string): AccountValue | null {
+    const value = this.accounts.get(key)
+    if (value !== undefined) return value
+    return this.baseAccount(key)
+  }
+
+  private storageValue(key: string, slot: Uint8Array): Uint8Array {
+    if (this.currentAccount(key) === null) return new Uint8Array(0)
+    return this.slotValue(key, hexOf(slot), slot)
+  }
+
+  /** The slot's current value regardless of whether the account exists. */
+  private slotValue(key: string, slotKey: string, slot: Uint8Array): Uint8Array {
+    const entry = this.storage.get(key)
+    const written = entry?.slots.get(slotKey)
+    if (written !== undefined) return written[1]
+    if (entry?.reset === true) return new Uint8Array(0)
+    const base = this.baseAccount(key)
+    if (base === null) return new Uint8Array(0)
+    return this.base.storage(this.addressOf(key), base.storageRoot, slot)
+  }
+
+  private originalStorage(address: Uint8Array, slot: Uint8Array): Uint8Array {
+    const key = this.keyOf(address)
+    const originalKey = key + hexOf(slot)
+    let value = this.txOriginal.get(originalKey)
+    if (value === undefined) {
+      value = this.storageValue(key, slot)
+      this.txOriginal.set(originalKey, value)
+    }
+    return value
+  }
+
+  private codeOf(key: string): Uint8Array {
+    const account = this.currentAccount(key)
+    if (account === null || equalBytes(account.codeHash, EMPTY_CODE_HASH)) return new Uint8Array(0)
+    const hashKey = hexOf(account.codeHash)
+    let code = this.codes.get(hashKey)
+    if (code === undefined) {
+      code = this.base.code(account.codeHash)
+      this.codes.set(hashKey, code)
+    }
+    return code
+  }
+
+  private record(undo: () => void): void {
+    if (this.marks.length > 0) this.undo.push(undo)
+  }
+
+  private setAccount(key: string, value: AccountValue | null): void {
+    if (this.marks.length > 0) {
+      const had = this.accounts.has(key)
+      const previous = this.accounts.get(key)
+      this.record(() => {
+        if (had) this.accounts.set(key, previous as AccountValue | null)
+        else this.accounts.delete(key)
+        this.dirtyAccounts.add(key)
+      })
+    }
+    this.accounts.set(key, value)
+    this.dirtyAccounts.add(key)
+  }
+
+  private removeAccount(key: string): void {
+    this.setAccount(key, null)
+    this.resetStorage(key)
+  }
+
+  private resetStorage(key: string): void {
+    const previous = this.storage.get(key)
+    this.record(() => {
+      if (previous === undefined) this.storage.delete(key)
+      else this.storage.set(key, previous)
+      this.rebuildStorage.add(key)
+      this.dirtyAccounts.add(key)
+    })
+    this.storage.set(key, { reset: true, slots: new Map() })
+    this.rebuildStorage.add(key)
+    this.dirtyAccounts.add(key)
+  }
+
+  private setSlot(key: string, slotKey: string, slot: Uint8Array, value: Uint8Array): void {
+    let entry = this.storage.get(key)
+    if (entry === undefined) {
+      entry = { reset: false, slots: new Map() }
+      this.storage.set(key, entry)
+    }
+    const slots = entry.slots
+    if (this.marks.length > 0) {
+      const previous = slots.get(slotKey)
+      this.record(() => {
+        if (previous === undefined) slots.delete(slotKey)
+        else slots.set(slotKey, previous)
+        this.markSlot(key, slotKey)
+      })
+    }
+    slots.set(slotKey, [slot, value])
+    this.markSlot(key, slotKey)
+  }
+
+  private markSlot(key: string, slotKey: string): void {
+    let dirty = this.dirtySlots.get(key)
+    if (dirty === undefined) {
+      dirty = new Set()
+      this.dirtySlots.set(key, dirty)
+    }
+    dirty.add(slotKey)
+    this.dirtyAccounts.add(key)
+  }
+
+  /** Brings the account's storage trie up to date with its changed slots. */
+  private updateStorageTrie(key: string): void {
+    const entry = this.storage.get(key)
+    const dirty = this.dirtySlots.get(key)
+    let trie = this.storageTries.get(key)
+    const rebuild = this.rebuildStorage.has(key) || trie === undefined
+    if (rebuild) {
+      const base = entry?.reset === true ? null : this.baseAccount(key)
+      trie = new MutableTrie(this.ctx.nodes, base === null ? EMPTY_ROOT : base.storageRoot)
+      this.storageTries.set(key, trie)
+    }
+    const t = trie as MutableTrie
+    const apply = (slotKey: string, slot: Uint8Array) => {
+      const value = this.slotValue(key, slotKey, slot)
+      const hashedSlot = keccak256(slot)
+      if (value.length === 0) t.del(hashedSlot)
+      else t.put(hashedSlot, rlpEncode(value))
+    }
+    if (this.rebuildStorage.has(key)) {
+      for (const [slotKey, [slot]] of entry?.slots ?? []) apply(slotKey, slot)
+    } else if (dirty !== undefined) {
+      for (const slotKey of dirty) {
+        const slot = entry?.slots.get(slotKey)?.[0] ?? hexToBytes(`0x${slotKey}`)
+        apply(slotKey, slot)
+      }
+    }
+    this.rebuildStorage.delete(key)
+    this.dirtySlots.delete(key)
+    this.storageRoots.set(key, t.rootHash())
+    this.dirtyAccounts.add(key)
+  }
+
+  private storageRootOf(key: string): Uint8Array {
+    const computed = this.storageRoots.get(key)
+    if (computed !== undefined) return computed
+    if (this.storage.get(key)?.reset === true) return EMPTY_ROOT
+    return this.baseAccount(key)?.storageRoot ?? EMPTY_ROOT
+  }
+
+  private storageRootNow(key: string): Uint8Array {
+    if (this.rebuildStorage.has(key) || this.dirtySlots.has(key)) this.updateStorageTrie(key)
+    return this.storageRootOf(key)
+  }
+
+  private deleteFlatStorage(batch: WriteBatch, address: Uint8Array): void {
+    if (this.baseAccount(hexOf(address)) === null) return
+    const start = storageKey(address, new Uint8Array(32))
+    const last = storageKey(address, new Uint8Array(32).fill(0xff))
+    for (const [k] of this.ctx.store.range('storage', start, last)) batch.del('storage', k)
+    if (this.ctx.store.get('storage', last) !== undefined) batch.del('storage', last)
+  }
+
+  private resetTo(root: Uint8Array): void {
+    this.base = new BaseState(this.ctx, root)
+    this.accounts.clear()
+    this.storage.clear()
+    this.newCodes.clear()
+    this.baseAccounts.clear()
+    this.undo = []
+    this.marks = []
+    this.txOriginal.clear()
+    this.dirtyAccounts.clear()
+    this.dirtySlots.clear()
+    this.rebuildStorage.clear()
+    this.accountTrie = new MutableTrie(this.ctx.nodes, this.base.rootRef)
+    this.storageTries.clear()
+    this.storageRoots.clear()
+  }
+}
+
+function emptyAccount(): AccountValue {
+  return { nonce: 0n, balance: 0n, codeHash: EMPTY_CODE_HASH }
+}
+
+/** Wraps a state manager in the StateOverlay interface. */
+export function createStateOverlay(
+  manager: FlatStateManager,
+  moveHead: (root: Uint8Array, ref: ReturnType<MutableTrie['rootRef']>, expectedBase: Uint8Array) => void,
+): StateOverlay {
+  return {
+    stateManager: manager,
+    computeRoot: async () => manager.computeRoot(),
+    prepareCommit: async (batch) => manager.prepareCommit(batch, moveHead),
+  }
+}
