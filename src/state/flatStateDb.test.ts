@@ -9,6 +9,7 @@ import type { StateManagerInterface } from '@ethereumjs/common'
 import { bytesToHex } from '../primitives/bytes.js'
 import { createMemoryStore, openLmdbStore, WriteBatch, type KvStore } from './kvStore.js'
 import type { StateDb } from './stateDb.js'
+import type { AccountProof } from '../rpc/backend.js'
 import { createFlatStateDb } from './flatStateDb.js'
 import { createReferenceStateDb } from './referenceStateDb.js'
 import { EMPTY_ROOT } from './mutableTrie.js'
@@ -133,9 +134,9 @@ async function compareReaders(ours: StateDb, theirs: StateDb, root: Uint8Array, 
   assert.ok(a && b, `${where}: both know the root`)
   const missing = new Uint8Array(20).fill(0x99)
   for (const address of [...ADDRESSES.map((x) => x.bytes), missing]) {
-    const pa = await a.proof(address, SLOTS)
-    const pb = await b.proof(address, SLOTS)
-    const hex = (p: typeof pa) => ({
+    const pa: AccountProof = await a.proof(address, SLOTS)
+    const pb: AccountProof = await b.proof(address, SLOTS)
+    const hex = (p: AccountProof) => ({
       ...p,
       address: bytesToHex(p.address),
       codeHash: bytesToHex(p.codeHash),
