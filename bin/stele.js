@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import '../scripts/preload.mjs'
-const { main } = await import('../src/cli/main.ts')
+import '../scripts/polyfill.mjs'
+import { ensureBuilt } from '../scripts/build.mjs'
+
+const { main } = await import(await ensureBuilt('stele'))
 process.exitCode = await main(process.argv.slice(2))

@@ -96,3 +96,8 @@ export function helpText(spec: CommandSpec): string {
   for (const [left, right] of entries) lines.push(left.padEnd(width) + right)
   return lines.join('\n')
 }
+
+/** ETH (as a CLI number, up to 6 decimals) to wei. */
+export function etherToWei(ether: number): bigint {
+  return BigInt(Math.round(ether * 1e6)) * 10n ** 12n
+}

@@ -9,7 +9,7 @@ import { ErrorCode, SteleError } from '../../primitives/errors.js'
 import { createLogger, type LogLevel } from '../../primitives/logger.js'
 import { startNode } from '../../node/node.js'
 import { loadOrCreateNodeKey } from '../../node/nodeKey.js'
-import { helpText, parseArgs, type CommandSpec } from '../args.js'
+import { etherToWei, helpText, parseArgs, type CommandSpec } from '../args.js'
 import type { Command } from '../main.js'
 import { VERSION } from '../version.js'
 import { waitForShutdownSignal } from '../signals.js'
@@ -66,7 +66,7 @@ export const devCommand: Command = {
         chainId: BigInt(Number(f['chain-id'])),
         validator: privateKeyToAddress(nodeKey),
         funded: accounts.map((a) => a.address),
-        balanceWei: BigInt(Math.round(Number(f.balance) * 1e6)) * (WEI_PER_ETH / 1_000_000n),
+        balanceWei: etherToWei(Number(f.balance)),
         gasLimit: BigInt(Number(f['gas-limit'])),
         baseFee: BigInt(Number(f['base-fee'])),
       })

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseEther } from 'viem'
 import { genesisToJson, parseGenesis, type GenesisJson } from '../../chain/genesis.js'
 import { deriveDevKeys } from '../../crypto/hdKeys.js'
 import { privateKeyToAddress } from '../../crypto/secp256k1.js'
@@ -10,7 +9,7 @@ import { ErrorCode, SteleError } from '../../primitives/errors.js'
 import { generateNodeKey, saveNodeKey } from '../../node/nodeKey.js'
 import type { NodeConfigFile } from '../../node/nodeConfig.js'
 import { systemGenesisAccounts } from '../../node/systemContracts.js'
-import { helpText, parseArgs, type CommandSpec } from '../args.js'
+import { etherToWei, helpText, parseArgs, type CommandSpec } from '../args.js'
 import type { Command } from '../main.js'
 
 export const INIT_SPEC: CommandSpec = {
@@ -69,7 +68,7 @@ export const initCommand: Command = {
       out: String(f.out),
       chainId: BigInt(Number(f['chain-id'])),
       accounts: Number(f.accounts),
-      balanceWei: parseEther(String(f.balance)),
+      balanceWei: etherToWei(Number(f.balance)),
       rpcPortBase: Number(f['rpc-port-base']),
       p2pPortBase: Number(f['p2p-port-base']),
       host: String(f.host),
