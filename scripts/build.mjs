@@ -1,7 +1,7 @@
 // Bundles each entry point (src/cli/main.ts, bench/main.ts) into dist/ with esbuild, leaving
 // packages external. Running the bundle avoids a TypeScript loader hook on every import: measured
 // here, `stele dev` started in ~3 s from the bundle against ~11 s through tsx.
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -34,17 +34,20 @@ export async function ensureBuilt(name) {
   const sources = Math.max(...dirs.map((d) => newestMtime(join(root, d))))
   if (built < sources) {
     const { build } = await import('esbuild')
+    // Written to a temporary name and renamed, so concurrent starts never read a half-written bundle.
+    const tmp = `${outfile}.${process.pid}.tmp`
     await build({
       entryPoints: [join(root, entry)],
-      outfile,
+      outfile: tmp,
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
       packages: 'external',
-      sourcemap: 'linked',
+      sourcemap: 'inline',
       logLevel: 'warning',
     })
+    renameSync(tmp, outfile)
   }
   return outfile
 }
