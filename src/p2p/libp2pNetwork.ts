@@ -102,8 +102,9 @@ const DEFAULT_SYNC_REQUEST_TIMEOUT_MS = 5_000
 const SERVER_RESPONSE_TIMEOUT_MS = 30_000
 const MAX_INBOUND_SYNC_STREAMS = 8
 const MAX_TOPIC_BYTES = Math.max(...Object.values(TOPIC_MAX_BYTES))
-// A gossipsub RPC frame wraps the payload in a few protobuf fields.
-const GOSSIP_FRAME_OVERHEAD = 64 * 1024
+// gossipsub length-prefixes each RPC with it-length-prefixed, whose encoder (not configurable) refuses
+// anything over 4 MiB; TOPIC_MAX_BYTES leaves room for the protobuf wrapping.
+const GOSSIP_MAX_RPC_BYTES = 4 * 1024 * 1024
 
 type Services = { identify: ReturnType<ReturnType<typeof identify>>; pubsub: GossipSub }
 
@@ -164,7 +165,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
         doPX: false,
         heartbeatInterval: config.heartbeatIntervalMs ?? 500,
         allowedTopics: [...topicByWire.keys()],
-        maxInboundDataLength: MAX_TOPIC_BYTES + GOSSIP_FRAME_OVERHEAD,
+        maxInboundDataLength: GOSSIP_MAX_RPC_BYTES,
         maxOutboundBufferSize: 4 * MAX_TOPIC_BYTES,
         emitSelf: false,
       }),

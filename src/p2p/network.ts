@@ -14,8 +14,9 @@ const MIB = 1024 * KIB
 /** Largest payload accepted per topic; bigger messages are rejected before any handler sees them. */
 export const TOPIC_MAX_BYTES: Readonly<Record<Topic, number>> = {
   tx: 256 * KIB,
-  // A QBFT proposal carries the whole block.
-  consensus: 16 * MIB,
+  // A QBFT proposal carries the whole block. gossipsub's framing refuses RPCs over 4 MiB, so this is
+  // the ceiling for a proposal; the block builder must keep encoded blocks below it.
+  consensus: 4 * MIB - 64 * KIB,
   anchors: 1 * MIB,
   telemetry: 256 * KIB,
 }
