@@ -1,10 +1,9 @@
+import type { Logger } from '../primitives/logger.js'
 import type { RpcContext, RpcMethod } from './context.js'
 import { RpcErrorCode, toJsonRpcError, type JsonRpcErrorObject } from './errorMapping.js'
 
-/** Where unexpected handler failures are reported. */
-export interface RpcLogger {
-  error(message: string, fields?: Record<string, unknown>): void
-}
+/** Where unexpected handler failures are reported: any project Logger fits. */
+export type RpcLogger = Pick<Logger, 'error'>
 
 export interface DispatcherOptions {
   methods: Map<string, RpcMethod>
@@ -59,7 +58,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return resultResponse(responseId, result)
     } catch (error) {
       const mapped = toJsonRpcError(error)
-      if (mapped.unexpected) logger.error('rpc method failed', { method: call.method, error })
+      if (mapped.unexpected) logger.error('rpc method failed', { method: call.method, error: describe(error) })
       return isNotification ? undefined : errorResponse(responseId, mapped.error)
     }
   }
@@ -97,10 +96,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`
     } catch (error) {
-      logger.error('rpc result not serializable', { error })
+      logger.error('rpc result not serializable', { error: describe(error) })
       return errorResponse(id, { code: RpcErrorCode.Internal, message: 'internal error: result not serializable' })
     }
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error)
 }
 
 function validId(id: unknown): boolean {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { createLogger } from '../primitives/logger.js'
 import type { RpcBackend } from './backend.js'
 import type { RpcContext } from './context.js'
 import { createDispatcher, type RpcLogger } from './dispatcher.js'
@@ -44,9 +45,6 @@ export const DEFAULT_MAX_BATCH_SIZE = 1000
 /** A WebSocket client this far behind on notifications is disconnected rather than buffered without bound. */
 const MAX_WS_BUFFERED_BYTES = 64 * 1024 * 1024
 
-const CONSOLE_LOGGER: RpcLogger = {
-  error: (message, fields) => console.error(`[rpc] ${message}`, fields ?? ''),
-}
 
 /**
  * Starts the Ethereum JSON-RPC server: POST JSON-RPC on HTTP and JSON-RPC over WebSocket on the same
@@ -56,7 +54,7 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   const { backend } = options
   const host = options.host ?? '127.0.0.1'
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  const logger = options.logger ?? CONSOLE_LOGGER
+  const logger = options.logger ?? createLogger('info', 'rpc')
   const dispatcher = createDispatcher({
     methods: createMethodTable(backend),
     logger,
@@ -131,7 +129,7 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
       dispatcher.handle(body, httpContext).then(
         (response) => send(res, 200, response ?? ''),
         (error: unknown) => {
-          logger.error('rpc request failed', { error })
+          logger.error('rpc request failed', { error: String(error) })
           send(res, 500, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.Internal, message: 'internal error' } }))
         },
       )
@@ -164,7 +162,7 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
         (response) => {
           if (response !== undefined) sendText(response)
         },
-        (error: unknown) => logger.error('rpc websocket request failed', { error }),
+        (error: unknown) => logger.error('rpc websocket request failed', { error: String(error) }),
       )
     })
     ws.on('close', () => subscriptions.closeAll())

@@ -371,6 +371,8 @@ describe('rpc methods over HTTP', () => {
       ['eth_getLogs', [{ topics: [null, null, null, null, null] }], /exceed max topics/],
       ['eth_getStorageAt', [token, `0x${'00'.repeat(33)}`], /longer than 32 bytes/],
       ['web3_sha3', [12], /must be a hex string/],
+      ['web3_sha3', ['0xzz'], /invalid hex string/],
+      ['eth_sendRawTransaction', ['0x12g4'], /invalid hex string/],
     ]
     for (const [method, params, message] of cases) {
       const error = await rpcError(url, method, params)
