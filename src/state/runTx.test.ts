@@ -25,7 +25,7 @@ function txs(block: number, contract: Address | undefined, nonces: bigint[]) {
   const base = { maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, chainId: 1337n }
   const sign = (who: number, data: Parameters<typeof createFeeMarket1559Tx>[0]) =>
     createFeeMarket1559Tx({ ...base, ...data, nonce: nonces[who]!++ }, { common }).sign(keys[who]!)
-  const list = [sign(0, { to: senders[1], value: 10n ** 15n, gasLimit: 21000n }), sign(1, { to: fresh, value: 12345n, gasLimit: 21000n })]
+  const list = [sign(0, { to: senders[1]!, value: 10n ** 15n, gasLimit: 21000n }), sign(1, { to: fresh, value: 12345n, gasLimit: 21000n })]
   if (block === 1) list.push(sign(0, { gasLimit: 200_000n, data: INIT }))
   if (contract) list.push(sign(0, { to: contract, gasLimit: 100_000n, data: new Uint8Array(32).fill(block) }))
   return list
