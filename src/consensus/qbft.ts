@@ -93,20 +93,13 @@ export function walOf(state: QbftState): QbftWal {
 
 const walFingerprint = (s: QbftState) => `${s.height}:${s.round}:${s.prepared?.round ?? -1}:${s.sent.length}`
 
-function cloneState(s: QbftState): QbftState {
-  return {
-    ...s,
-    prepares: new Map(s.prepares),
-    commits: new Map(s.commits),
-    sealChecked: new Set(s.sealChecked),
-    sent: [...s.sent],
-    roundChanges: new Map(s.roundChanges),
-    futureRound: [...s.futureRound],
-    futureHeight: [...s.futureHeight],
-    seen: new Map(s.seen),
-    aheadHeights: new Map(s.aheadHeights),
-    stats: { ...s.stats },
-  }
+/** Collections copied on first write in a step (copy-on-write keeps a step cheap while states stay immutable). */
+type Owned = 'prepares' | 'commits' | 'sealChecked' | 'sent' | 'roundChanges' | 'futureRound' | 'futureHeight' | 'seen' | 'aheadHeights'
+
+function copyCollection<T>(value: T): T {
+  if (value instanceof Map) return new Map(value) as T
+  if (value instanceof Set) return new Set(value) as T
+  return [...(value as unknown[])] as T
 }
 
 /** The state plus the effects being gathered during one step. */
@@ -114,10 +107,21 @@ interface Ctx {
   config: QbftConfig
   s: QbftState
   fx: QbftEffect[]
+  owned: Set<Owned>
 }
 
+function own<K extends Owned>(ctx: Ctx, key: K): QbftState[K] {
+  if (!ctx.owned.has(key)) {
+    ctx.s[key] = copyCollection(ctx.s[key])
+    ctx.owned.add(key)
+  }
+  return ctx.s[key]
+}
+
+const ALL_OWNED: Owned[] = ['prepares', 'commits', 'sealChecked', 'sent', 'roundChanges', 'futureRound', 'futureHeight', 'seen', 'aheadHeights']
+
 export function step(config: QbftConfig, state: QbftState, input: QbftInput): QbftStep {
-  const ctx: Ctx = { config, s: cloneState(state), fx: [] }
+  const ctx: Ctx = { config, s: { ...state, stats: { ...state.stats } }, fx: [], owned: new Set() }
   const before = walFingerprint(state)
   switch (input.type) {
     case 'newHeight':
@@ -159,9 +163,9 @@ function messageHeightRound(m: EngineMessage): { height: bigint; round: number }
 }
 
 function send(ctx: Ctx, message: EngineMessage): void {
-  ctx.s.sent.push(message)
+  own(ctx, 'sent').push(message)
   const { round } = messageHeightRound(message)
-  ctx.s.seen.set(`${message.type}:${round}:${selfKey(ctx)}`, bytesToHex(message.signed.signature))
+  own(ctx, 'seen').set(`${message.type}:${round}:${selfKey(ctx)}`, bytesToHex(message.signed.signature))
   ctx.fx.push({ type: 'broadcast', message })
 }
 
@@ -190,6 +194,7 @@ function onNewHeight(ctx: Ctx, height: bigint, validators: Uint8Array[], previou
     stats: old.stats,
   }
   ctx.s = s
+  for (const key of ALL_OWNED) ctx.owned.add(key)
   if (wal !== undefined && wal.height === height) restoreWal(ctx, wal)
   if (s.round === 0) {
     scheduleRoundTimer(ctx, ctx.config.blockPeriodMs)
@@ -216,9 +221,9 @@ function restoreWal(ctx: Ctx, wal: QbftWal): void {
     if (m.signed.payload.round !== wal.round) continue
     send(ctx, m)
     const me = selfKey(ctx)
-    if (m.type === 'prepare') s.prepares.set(me, m.signed)
-    else if (m.type === 'commit') s.commits.set(me, m.signed)
-    else if (m.type === 'roundChange') s.roundChanges.set(me, m)
+    if (m.type === 'prepare') own(ctx, 'prepares').set(me, m.signed)
+    else if (m.type === 'commit') own(ctx, 'commits').set(me, m.signed)
+    else if (m.type === 'roundChange') own(ctx, 'roundChanges').set(me, m)
     else s.proposal = acceptedProposal(m)
   }
 }
@@ -232,8 +237,10 @@ function enterRound(ctx: Ctx, round: number, sendRoundChange: boolean): void {
   s.commits = new Map()
   s.sealChecked = new Set()
   s.sent = []
+  for (const key of ['prepares', 'commits', 'sealChecked', 'sent'] as const) ctx.owned.add(key)
   s.awaitingBlock = undefined
-  for (const [k, rc] of s.roundChanges) if (rc.signed.payload.round < round) s.roundChanges.delete(k)
+  const roundChanges = own(ctx, 'roundChanges')
+  for (const [k, rc] of roundChanges) if (rc.signed.payload.round < round) roundChanges.delete(k)
   // A sync attempt may have failed (peer unreachable): allow one more per round.
   if (s.syncRequested >= s.height) s.syncRequested = s.height - 1n
   scheduleRoundTimer(ctx)
@@ -250,10 +257,11 @@ function enterRound(ctx: Ctx, round: number, sendRoundChange: boolean): void {
       prepares: s.prepared?.prepares ?? [],
     }
     send(ctx, message)
-    s.roundChanges.set(selfKey(ctx), message)
+    own(ctx, 'roundChanges').set(selfKey(ctx), message)
   }
   const replay = s.futureRound.filter((m) => m.signed.payload.round === round)
   s.futureRound = s.futureRound.filter((m) => m.signed.payload.round > round)
+  ctx.owned.add('futureRound')
   for (const m of replay) onMessage(ctx, m, true)
   tryPropose(ctx)
   checkSync(ctx)
@@ -329,7 +337,7 @@ function onMessage(ctx: Ctx, m: EngineMessage, replayed = false): void {
   const author = addressKey(m.signed.author)
   if (s.height === 0n || height > s.height) {
     noteAhead(ctx, author, height)
-    if (height <= s.height + BigInt(ctx.config.maxFutureHeights) && bufferRoom(ctx, s.futureHeight, author)) s.futureHeight.push(m)
+    if (height <= s.height + BigInt(ctx.config.maxFutureHeights) && bufferRoom(ctx, s.futureHeight, author)) own(ctx, 'futureHeight').push(m)
     else s.stats.overflow++
     checkSync(ctx)
     return
@@ -354,16 +362,16 @@ function onMessage(ctx: Ctx, m: EngineMessage, replayed = false): void {
     case 'prepare':
     case 'commit':
       if (round > s.round) {
-        if (bufferRoom(ctx, s.futureRound, author)) s.futureRound.push(m)
+        if (bufferRoom(ctx, s.futureRound, author)) own(ctx, 'futureRound').push(m)
         else s.stats.overflow++
         return
       }
       if (!firstOfItsKind(ctx, m)) return
       if (m.type === 'prepare') {
-        s.prepares.set(author, m.signed)
+        own(ctx, 'prepares').set(author, m.signed)
         checkPrepared(ctx)
       } else {
-        s.commits.set(author, m.signed)
+        own(ctx, 'commits').set(author, m.signed)
         checkCommitted(ctx)
       }
   }
@@ -381,7 +389,7 @@ function firstOfItsKind(ctx: Ctx, m: EngineMessage): boolean {
   const signature = bytesToHex(m.signed.signature)
   const previous = ctx.s.seen.get(key)
   if (previous === undefined) {
-    ctx.s.seen.set(key, signature)
+    own(ctx, 'seen').set(key, signature)
     return true
   }
   if (previous === signature) ctx.s.stats.duplicate++
@@ -429,7 +437,7 @@ function acceptProposal(ctx: Ctx, proposal: AcceptedProposal): void {
     const payload: PreparePayload = { height: s.height, round: s.round, digest: proposal.digest }
     const signed = signPayload('prepare', payload, ctx.config.sign, ctx.config.self, ctx.config.blockCodec)
     send(ctx, { type: 'prepare', signed })
-    s.prepares.set(selfKey(ctx), signed)
+    own(ctx, 'prepares').set(selfKey(ctx), signed)
   }
   checkPrepared(ctx)
   checkCommitted(ctx)
@@ -447,8 +455,8 @@ function checkPrepared(ctx: Ctx): void {
     const payload = { height: s.height, round: s.round, digest: proposal.digest, commitSeal }
     const signed = signPayload('commit', payload, ctx.config.sign, ctx.config.self, ctx.config.blockCodec)
     send(ctx, { type: 'commit', signed })
-    s.commits.set(selfKey(ctx), signed)
-    s.sealChecked.add(selfKey(ctx))
+    own(ctx, 'commits').set(selfKey(ctx), signed)
+    own(ctx, 'sealChecked').add(selfKey(ctx))
   }
   checkCommitted(ctx)
 }
@@ -464,10 +472,10 @@ function checkCommitted(ctx: Ctx): void {
       const signer = ctx.config.recoverSigner(proposal.commitSealHash, commit.payload.commitSeal)
       if (signer === undefined || addressKey(signer) !== author) {
         s.stats.badCommitSeal++
-        s.commits.delete(author)
+        own(ctx, 'commits').delete(author)
         continue
       }
-      s.sealChecked.add(author)
+      own(ctx, 'sealChecked').add(author)
     }
     seals.push(commit.payload.commitSeal)
   }
@@ -490,7 +498,7 @@ function onRoundChange(ctx: Ctx, m: EngineRoundChange): void {
   if (!firstOfItsKind(ctx, m)) return
   const existing = s.roundChanges.get(author)
   if (existing && existing.signed.payload.round >= m.signed.payload.round) return
-  s.roundChanges.set(author, m)
+  own(ctx, 'roundChanges').set(author, m)
   // f+1 validators are in later rounds, so at least one honest one is: join the highest round f+1 have reached.
   const f = faultTolerance(s.validators.length)
   const ahead = [...s.roundChanges.values()]
@@ -562,20 +570,20 @@ function noteAhead(ctx: Ctx, author: string, height: bigint): void {
   const s = ctx.s
   // Before the first newHeight the validator set is unknown; note everyone.
   if (s.height !== 0n && !s.validatorKeys.has(author)) return
-  if ((s.aheadHeights.get(author) ?? 0n) < height) s.aheadHeights.set(author, height)
+  if ((s.aheadHeights.get(author) ?? 0n) < height) own(ctx, 'aheadHeights').set(author, height)
 }
 
 /**
- * When f+1 validators are at later heights, blocks we lack exist: ask the sync seam for them. One height ahead is
- * normal while commits are in flight, so that case waits until our own round has timed out once.
+ * When a validator is at a later height, finalized blocks we lack exist: ask the sync seam for them. One author is
+ * enough (sync checks the blocks' commit seals, so a lying validator costs one failed fetch per round, no more).
+ * One height ahead is normal while commits are in flight, so that case waits until our own round has timed out.
  */
 function checkSync(ctx: Ctx): void {
   const s = ctx.s
   if (s.height === 0n) return
-  const f = faultTolerance(s.validators.length)
-  const heights = [...s.aheadHeights.values()].filter((h) => h > s.height).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0))
-  const target = heights[f]
-  if (target === undefined) return
+  let target = 0n
+  for (const h of s.aheadHeights.values()) if (h > target) target = h
+  if (target <= s.height) return
   if (target === s.height + 1n && (s.finalized || s.round === 0)) return
   const syncTo = target - 1n
   if (syncTo > s.syncRequested && syncTo >= s.height) {
