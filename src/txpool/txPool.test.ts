@@ -310,6 +310,28 @@ describe('limits', () => {
     await pool.add(sign(A, { nonce: 1n, feeCap: 2n * GWEI, tip: 2n * GWEI }))
   })
 
+  test('eviction spares the queued txs an executable arrival would promote', async () => {
+    const { pool } = setup({ limits: { maxSize: 4 } })
+    await pool.add(sign(A, { nonce: 1n }))
+    await pool.add(sign(A, { nonce: 2n }))
+    await pool.add(sign(B, { nonce: 7n }))
+    await pool.add(sign(C, { nonce: 0n }))
+    // A0 promotes A1 and A2, so B7 goes.
+    await pool.add(sign(A, { nonce: 0n }))
+    assert.deepEqual(pool.counts(), { pending: 4, queued: 0 })
+    assert.deepEqual(pool.content().pending.map((t) => t.tx.nonce).sort(), [0n, 0n, 1n, 2n])
+  })
+
+  test('with nothing else queued, an executable arrival gives up the top of the run it promotes', async () => {
+    const { pool } = setup({ limits: { maxSize: 3 } })
+    await pool.add(sign(A, { nonce: 1n }))
+    await pool.add(sign(A, { nonce: 2n }))
+    await pool.add(sign(B, { nonce: 0n }))
+    await pool.add(sign(A, { nonce: 0n }))
+    assert.deepEqual(pool.counts(), { pending: 3, queued: 0 })
+    assert.equal(await pool.pendingNonce(hexToBytes(A.address)), 2n)
+  })
+
   test('a sender over its own limit is refused with TXPOOL_FULL', async () => {
     const { pool } = setup({ limits: { maxPerSender: 2 } })
     await pool.add(sign(A, { nonce: 0n }))

@@ -191,12 +191,16 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     if (sender.txs.size === 0 && senders.get(sender.key) === sender) senders.delete(sender.key)
   }
 
-  /** Frees one slot by dropping the highest-nonce queued tx of the sender with the most queued txs. */
-  function evictQueued(): boolean {
+  /**
+   * Frees one slot by dropping the highest-nonce queued tx of the sender with the most queued txs. The
+   * `protectedRun` txs of `incoming`'s sender (the queued ones its arrival will promote) are spared.
+   */
+  function evictQueued(incoming: SenderTxs | undefined, protectedRun: number): boolean {
     let victim: SenderTxs | undefined
     let victimQueued = 0
     for (const sender of senders.values()) {
-      const queued = sender.txs.size - Number(sender.pendingEnd - sender.stateNonce)
+      let queued = sender.txs.size - Number(sender.pendingEnd - sender.stateNonce)
+      if (sender === incoming) queued -= protectedRun
       if (queued > victimQueued) {
         victim = sender
         victimQueued = queued
@@ -246,7 +250,14 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     if (byHash.size >= limits.maxSize) {
       // Only an executable tx may push out a queued one; executable txs are never evicted.
       const becomesPending = entry.nonce === (sender?.pendingEnd ?? stateNonce)
-      if (!becomesPending || !evictQueued()) throw txPoolFull(`pool holds ${byHash.size} transactions, limit ${limits.maxSize}`)
+      let promotable = 0
+      if (sender !== undefined) while (sender.txs.has(entry.nonce + 1n + BigInt(promotable))) promotable++
+      if (!becomesPending) throw txPoolFull(`pool holds ${byHash.size} transactions, limit ${limits.maxSize}`)
+      if (!evictQueued(sender, promotable)) {
+        // Nothing else is queued: give up the top of the run this tx would promote rather than refuse it.
+        if (sender === undefined || promotable === 0) throw txPoolFull(`pool holds ${byHash.size} transactions, limit ${limits.maxSize}`)
+        deleteEntry(sender, sender.txs.get(entry.nonce + BigInt(promotable)))
+      }
       sender = senders.get(senderKey)
     }
     if (sender === undefined) {
