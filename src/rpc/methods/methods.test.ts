@@ -260,6 +260,8 @@ describe('rpc methods over HTTP', () => {
       await rpcResult(url, 'eth_getBalance', [B, { blockNumber: '0x1' }]),
     )
     assert.equal(await rpcResult(url, 'eth_getBalance', [`0x${'99'.repeat(20)}`, 'earliest']), '0x0')
+    // Leading zeros are tolerated, as anvil does.
+    assert.equal(await rpcResult(url, 'eth_getBalance', [B, '0x01']), await rpcResult(url, 'eth_getBalance', [B, '0x1']))
     assert.equal(await rpcResult(url, 'eth_getTransactionCount', [A, '0x1']), '0x2')
     assert.equal(await rpcResult(url, 'eth_getCode', [token, 'latest']), '0x6001600055')
     assert.equal(await rpcResult(url, 'eth_getCode', [A, 'latest']), '0x')
@@ -361,7 +363,9 @@ describe('rpc methods over HTTP', () => {
       ['eth_getBalance', ['0x1234'], /invalid argument 0: address must be 20 bytes/],
       ['eth_getBalance', [A.slice(2)], /hex string without 0x prefix/],
       ['eth_getBalance', [A, 'newest'], /invalid argument 1/],
-      ['eth_getBalance', [A, '0x01'], /leading zero/],
+      ['eth_getBalance', [A, '0x'], /hex string "0x"/],
+      ['eth_getBalance', [A, '0x1g'], /invalid hex string/],
+      ['eth_call', [{ to: token, value: `0x1${'0'.repeat(64)}` }], /hex number > 256 bits/],
       ['eth_getBalance', [A, 'latest', 3], /too many arguments, want at most 2/],
       ['eth_getBlockByNumber', ['0x1', 'yes'], /invalid argument 1: expected a boolean/],
       ['eth_getBlockByHash', ['0x12', false], /32 bytes/],
