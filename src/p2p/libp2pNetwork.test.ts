@@ -66,7 +66,7 @@ async function startNode(key: Uint8Array, permitted: Set<string>, staticPeers: S
     permittedPeerIds: permitted,
     reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
     heartbeatIntervalMs: 100,
-    syncRequestTimeoutMs: 300,
+    syncRequestTimeoutMs: 1_500,
   })
   await network.start()
   return network

@@ -339,7 +339,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
         stream?.abort(asError(error))
         if (signal.aborted) throw deadlineError(signal, what)
         if (isSteleError(error)) throw error
-        throw new SteleError(ErrorCode.Network, `${what} to ${peer} failed`, { cause: error })
+        throw new SteleError(ErrorCode.Network, `${what} to ${peer} failed: ${errorMessage(error)}`, { cause: error })
       } finally {
         signal.removeEventListener('abort', onAbort)
       }
