@@ -12,20 +12,20 @@ export interface BenchOptions {
 }
 
 interface BenchEntry {
-  /** Module file beside this one; checked before import so a missing bench gives a clear message. */
-  file: string
+  /** Module in bench/, without extension; checked before import so a missing bench gives a clear message. */
+  module: string
   exportName: string
   summary: string
 }
 
 const BENCHES: Record<string, BenchEntry> = {
-  dev: { file: 'dev.ts', exportName: 'runDevBench', summary: 'stele dev vs anvil: tx/s (single, batched, ERC-20), inclusion latency, peak RSS' },
-  consensus: { file: 'consensus.ts', exportName: 'runConsensusBench', summary: 'QBFT rounds and seal verification' },
-  state: { file: 'state.ts', exportName: 'runStateBench', summary: 'state reads, writes and commitment' },
-  localnet: { file: 'localnet.ts', exportName: 'runLocalnetBench', summary: 'a multi-validator network on loopback' },
-  data: { file: 'data.ts', exportName: 'runDataBench', summary: 'data registry and notarization proofs' },
-  iot: { file: 'iot.ts', exportName: 'runIotBench', summary: 'IoT telemetry ingestion' },
-  limits: { file: 'limits.ts', exportName: 'runLimitsBench', summary: 'physical limits: secp256k1 recover/s, keccak256/s, LMDB fsync commits/s' },
+  dev: { module: 'dev', exportName: 'runDevBench', summary: 'stele dev vs anvil: tx/s (single, batched, ERC-20), inclusion latency, peak RSS' },
+  consensus: { module: 'consensus', exportName: 'runConsensusBench', summary: 'QBFT rounds and seal verification' },
+  state: { module: 'state', exportName: 'runStateBench', summary: 'state reads, writes and commitment' },
+  localnet: { module: 'localnet', exportName: 'runLocalnetBench', summary: 'a multi-validator network on loopback' },
+  data: { module: 'data', exportName: 'runDataBench', summary: 'data registry and notarization proofs' },
+  iot: { module: 'iot', exportName: 'runIotBench', summary: 'IoT telemetry ingestion' },
+  limits: { module: 'limits', exportName: 'runLimitsBench', summary: 'physical limits: secp256k1 recover/s, keccak256/s, LMDB fsync commits/s' },
 }
 
 const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil]
@@ -44,7 +44,10 @@ options:
   --help           this text
 `
 
-const HERE = fileURLToPath(new URL('.', import.meta.url))
+// One level up from this file is the repository root both under tsx (bench/main.ts) and from the
+// esbuild bundle (dist/bench.mjs), so paths are built from there, never from import.meta.url directly.
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const HERE = `${ROOT}bench/`
 
 /** `npm run bench -- <name>`: returns the process exit code (0 ok, 1 a bench failed, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
@@ -107,14 +110,16 @@ type BenchResult = Record<string, unknown>
 
 async function runOne(name: string, options: BenchOptions): Promise<BenchResult> {
   const entry = BENCHES[name] as BenchEntry
-  if (!existsSync(`${HERE}${entry.file}`)) {
-    return { bench: name, error: `bench "${name}" is not available yet: bench/${entry.file} does not exist` }
+  if (!existsSync(`${HERE}${entry.module}.ts`)) {
+    return { bench: name, error: `bench "${name}" is not available yet: bench/${entry.module}.ts does not exist` }
   }
   const started = Date.now()
   try {
-    const mod = (await import(`./${entry.file.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>
+    // esbuild turns this template into a glob over bench/**/*.ts, so benches added later are bundled
+    // without an edit here, and a missing one fails only when asked for.
+    const mod = (await import(`./${entry.module}.ts`)) as Record<string, unknown>
     const run = mod[entry.exportName]
-    if (typeof run !== 'function') return { bench: name, error: `bench/${entry.file} does not export ${entry.exportName}()` }
+    if (typeof run !== 'function') return { bench: name, error: `bench/${entry.module}.ts does not export ${entry.exportName}()` }
     const result = (await (run as (o: BenchOptions) => Promise<object>)(options)) as BenchResult
     return { bench: name, ...result, durationSec: Math.round((Date.now() - started) / 100) / 10 }
   } catch (error) {
@@ -130,8 +135,8 @@ async function runAll(options: BenchOptions): Promise<number> {
   for (const name of Object.keys(BENCHES)) {
     if (options.signal.aborted) break
     const entry = BENCHES[name] as BenchEntry
-    if (!existsSync(`${HERE}${entry.file}`)) {
-      results[name] = { skipped: `bench/${entry.file} does not exist yet` }
+    if (!existsSync(`${HERE}${entry.module}.ts`)) {
+      results[name] = { skipped: `bench/${entry.module}.ts does not exist yet` }
       continue
     }
     progress(`running ${name}`)

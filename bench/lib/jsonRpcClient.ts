@@ -16,9 +16,8 @@ export interface JsonRpcClient {
 }
 
 /**
- * A JSON-RPC client over node:http with a keep-alive agent. The load generator posts bodies serialized
- * before timing starts, so the client does little more than write bytes and read the answer: in our
- * measurements this is faster than fetch (undici) for many small requests.
+ * A JSON-RPC client over node:http with a keep-alive agent, for setup, polling and the low-load phase.
+ * The flood itself goes through rawHttpClient.ts, which costs far less CPU per request.
  */
 export function createJsonRpcClient(url: string, options: { maxSockets?: number; timeoutMs?: number } = {}): JsonRpcClient {
   const target = new URL(url)

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { sendRawBatchBody, sendRawBody, type JsonRpcClient, type JsonRpcResponse } from './jsonRpcClient.js'
+import { sendRawBatchBody, sendRawBody, type JsonRpcResponse } from './jsonRpcClient.js'
 
 export interface SendReport {
   /** performance.now() when each transaction's request was written (a batch's send time for all its members). */
@@ -23,10 +23,11 @@ export function prepareBatches(raws: readonly string[], batchSize: number): Buff
 }
 
 /**
- * Posts pre-serialized bodies with `inFlight` requests outstanding. `perBody` is how many transactions
+ * Posts pre-serialized bodies with `inFlight` requests outstanding (`post` is JsonRpcClient.post, or
+ * RawHttpClient.send with bodies wrapped by buildRequest). `perBody` is how many transactions
  * each body carries (1 for single requests); request ids are the transaction indexes.
  */
-export async function sendBodies(client: JsonRpcClient, bodies: readonly Buffer[], options: { inFlight: number; perBody: number; total: number; signal?: AbortSignal }): Promise<SendReport> {
+export async function sendBodies(post: (body: Buffer) => Promise<string>, bodies: readonly Buffer[], options: { inFlight: number; perBody: number; total: number; signal?: AbortSignal }): Promise<SendReport> {
   const report: SendReport = { submittedAt: new Float64Array(options.total), startedAt: performance.now(), finishedAt: 0, rejected: new Set(), firstError: undefined }
   let next = 0
   async function worker(): Promise<void> {
@@ -37,7 +38,7 @@ export async function sendBodies(client: JsonRpcClient, bodies: readonly Buffer[
       report.submittedAt.fill(performance.now(), first, last)
       let text: string
       try {
-        text = await client.post(bodies[index] as Buffer)
+        text = await post(bodies[index] as Buffer)
       } catch (error) {
         for (let i = first; i < last; i++) report.rejected.add(i)
         report.firstError ??= error instanceof Error ? error.message : String(error)
