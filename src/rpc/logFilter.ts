@@ -16,7 +16,7 @@ export interface LogCriteria {
 
 const MAX_TOPICS = 4
 
-export function parseLogCriteria(value: unknown, index: number, allowBlocks = true): LogCriteria {
+export function parseLogCriteria(value: unknown, index: number): LogCriteria {
   if (value === undefined || value === null) value = {}
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidParams(`invalid argument ${index}: filter must be an object`)
   const object = value as Record<string, unknown>
@@ -25,9 +25,6 @@ export function parseLogCriteria(value: unknown, index: number, allowBlocks = tr
   const hashRaw = object['blockHash'] ?? undefined
   if (hashRaw !== undefined && (fromRaw !== undefined || toRaw !== undefined)) {
     throw invalidParams('cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other')
-  }
-  if (!allowBlocks && (hashRaw !== undefined || fromRaw !== undefined || toRaw !== undefined)) {
-    throw invalidParams('logs subscriptions take no block range')
   }
   const fromBlock = parseBlockTag(fromRaw, index)
   const toBlock = parseBlockTag(toRaw, index)

@@ -38,7 +38,8 @@ export function createSubscriptionSet(backend: RpcBackend, send: (json: string) 
       if (kind === 'newHeads') {
         stop = backend.onNewBlock((block: Block) => notify(id, formatHeader(block.header, block.hash)))
       } else if (kind === 'logs') {
-        const criteria = parseLogCriteria(options, 1, false)
+        // Block range fields are ignored: a subscription follows new blocks only.
+        const criteria = parseLogCriteria(options, 1)
         stop = backend.onNewBlock((_block: Block, receipts: TxReceipt[]) => {
           for (const log of matchingBlockLogs(receipts, criteria.addresses, criteria.topics)) notify(id, formatLog(log))
         })

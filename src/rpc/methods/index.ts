@@ -2,6 +2,7 @@ import { ErrorCode, SteleError } from '../../primitives/errors.js'
 import type { RpcBackend } from '../backend.js'
 import type { RpcMethod } from '../context.js'
 import { accounts } from './eth/accounts.js'
+import { blobBaseFee } from './eth/blobBaseFee.js'
 import { blockNumber } from './eth/blockNumber.js'
 import { call } from './eth/call.js'
 import { chainId } from './eth/chainId.js'
@@ -33,6 +34,7 @@ import { sendRawTransaction } from './eth/sendRawTransaction.js'
 import { subscribe } from './eth/subscribe.js'
 import { syncing } from './eth/syncing.js'
 import { uninstallFilter } from './eth/uninstallFilter.js'
+import { getUncleByBlockHashAndIndex, getUncleByBlockNumberAndIndex, getUncleCountByBlockHash, getUncleCountByBlockNumber } from './eth/uncles.js'
 import { unsubscribe } from './eth/unsubscribe.js'
 import { listening } from './net/listening.js'
 import { peerCount } from './net/peerCount.js'
@@ -54,6 +56,7 @@ export const STANDARD_METHODS: Readonly<Record<string, RpcMethod>> = {
   eth_gasPrice: gasPrice,
   eth_maxPriorityFeePerGas: maxPriorityFeePerGas,
   eth_feeHistory: feeHistory,
+  eth_blobBaseFee: blobBaseFee,
   eth_getBalance: getBalance,
   eth_getTransactionCount: getTransactionCount,
   eth_getCode: getCode,
@@ -71,6 +74,10 @@ export const STANDARD_METHODS: Readonly<Record<string, RpcMethod>> = {
   eth_getTransactionByBlockNumberAndIndex: getTransactionByBlockNumberAndIndex,
   eth_getTransactionByBlockHashAndIndex: getTransactionByBlockHashAndIndex,
   eth_getBlockReceipts: getBlockReceipts,
+  eth_getUncleCountByBlockNumber: getUncleCountByBlockNumber,
+  eth_getUncleCountByBlockHash: getUncleCountByBlockHash,
+  eth_getUncleByBlockNumberAndIndex: getUncleByBlockNumberAndIndex,
+  eth_getUncleByBlockHashAndIndex: getUncleByBlockHashAndIndex,
   eth_getLogs: getLogs,
   eth_newFilter: newFilter,
   eth_newBlockFilter: newBlockFilter,

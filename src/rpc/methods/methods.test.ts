@@ -49,6 +49,17 @@ describe('rpc methods over HTTP', () => {
     assert.deepEqual(await rpcResult(url, 'eth_accounts'), [])
     assert.equal(await rpcResult(url, 'eth_gasPrice'), '0x3b9aca07')
     assert.equal(await rpcResult(url, 'eth_maxPriorityFeePerGas'), '0x3b9aca00')
+    assert.equal(await rpcResult(url, 'eth_blobBaseFee'), '0x1')
+  })
+
+  it('uncle methods: QBFT has none', async () => {
+    const hash = bytesToHex(backend.blocks[1]!.hash)
+    assert.equal(await rpcResult(url, 'eth_getUncleCountByBlockNumber', ['0x1']), '0x0')
+    assert.equal(await rpcResult(url, 'eth_getUncleCountByBlockNumber', ['0x99']), null)
+    assert.equal(await rpcResult(url, 'eth_getUncleCountByBlockHash', [hash]), '0x0')
+    assert.equal(await rpcResult(url, 'eth_getUncleCountByBlockHash', [`0x${'00'.repeat(32)}`]), null)
+    assert.equal(await rpcResult(url, 'eth_getUncleByBlockNumberAndIndex', ['latest', '0x0']), null)
+    assert.equal(await rpcResult(url, 'eth_getUncleByBlockHashAndIndex', [hash, '0x0']), null)
   })
 
   it('eth_getBlockByNumber formats every header field like geth', async () => {
