@@ -124,6 +124,23 @@ test('block sync: follows a peer whose head grows during the sync, skipping heig
   assert.equal(chain.state.imports, 180)
 })
 
+test('block sync: short answers (a responder capping its replies) leave no gaps', async () => {
+  const [local, capped] = (await memoryPeers(['local', 'capped'])) as [Network, Network]
+  capped.onStatusRequest(() => ({ head: 300n, headHash: new Uint8Array(32) }))
+  const asked: number[] = []
+  capped.onSyncRequest(async ({ from, count }) => {
+    asked.push(count)
+    const n = Math.min(count, 7)
+    return Array.from({ length: n }, (_, i) => fakeBlock(from + BigInt(i)))
+  })
+  const chain = localChain()
+  const sync = createBlockSync({ network: local, localHead: chain.localHead, verifyAndImport: chain.verifyAndImport, batchSize: 20 })
+  const result = await sync.syncOnce()
+  assert.equal(result.head, 300n)
+  assert.deepEqual(result.failures, [])
+  assert.ok(asked.every((count) => count <= 20))
+})
+
 test('block sync: the periodic loop picks up new blocks and stops cleanly', async () => {
   const [local, ahead] = (await memoryPeers(['local', 'ahead'])) as [Network, Network]
   const remote = { head: 0n }

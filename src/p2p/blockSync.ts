@@ -3,7 +3,7 @@ import { MAX_SYNC_BLOCKS_PER_REQUEST, SILENT_LOGGER, type Network, type NetworkL
 
 /**
  * Catches a node up with peers that are ahead: asks every peer for its head, then fetches the missing
- * heights in batches from the highest one (the next batch in flight while the current one imports) and
+ * heights in batches from the highest one (a few batches in flight while the current one imports) and
  * imports them in order through the injected `verifyAndImport`. A peer that fails, stalls or sends a
  * block that does not verify is dropped for this round and the next best peer is tried.
  */
@@ -18,6 +18,8 @@ export interface BlockSyncConfig {
   verifyAndImport: (encodedBlock: Uint8Array, height: bigint) => Promise<void>
   /** Blocks per request, at most MAX_SYNC_BLOCKS_PER_REQUEST. */
   batchSize?: number
+  /** Requests kept in flight to one peer (libp2p serves at most 8 sync streams per connection). */
+  pipelineDepth?: number
   requestTimeoutMs?: number
   logger?: NetworkLogger
 }
@@ -49,7 +51,8 @@ export interface BlockSync {
   stop(): Promise<void>
 }
 
-export const DEFAULT_SYNC_BATCH = 64
+export const DEFAULT_SYNC_BATCH = 128
+export const DEFAULT_SYNC_PIPELINE_DEPTH = 3
 
 export function createBlockSync(config: BlockSyncConfig): BlockSync {
   const { network, localHead, verifyAndImport } = config
@@ -58,6 +61,7 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_SYNC_BLOCKS_PER_REQUEST) {
     throw new SteleError(ErrorCode.InvalidInput, `sync batch size must be 1..${MAX_SYNC_BLOCKS_PER_REQUEST}`)
   }
+  const pipelineDepth = Math.max(1, Math.min(config.pipelineDepth ?? DEFAULT_SYNC_PIPELINE_DEPTH, 6))
   const timeout = config.requestTimeoutMs === undefined ? {} : { timeoutMs: config.requestTimeoutMs }
 
   let running: Promise<SyncResult> | undefined
@@ -78,9 +82,7 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
     return statuses
   }
 
-  function request(peer: string, from: bigint, target: bigint): Promise<Uint8Array[]> {
-    const remaining = target - from + 1n
-    const count = remaining < BigInt(batchSize) ? Number(remaining) : batchSize
+  function request(peer: string, from: bigint, count: number): Promise<Uint8Array[]> {
     const pending = network.requestBlocks(peer, from, count, timeout)
     // Prefetched batches may be abandoned when an import fails; keep that from being unhandled.
     pending.catch(() => undefined)
@@ -93,23 +95,38 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
     let target = initialTarget
     for (;;) {
       const before = localHead()
-      let next = before + 1n
-      if (next > target) {
+      if (before + 1n > target) {
         // Caught up with what the peer had; it may have grown meanwhile.
         const status = await network.requestStatus(peer, timeout)
         if (status.head > highestBlock) highestBlock = status.head
-        if (status.head < next) return imported
+        if (status.head <= before) return imported
         target = status.head
       }
-      let pending = request(peer, next, target)
-      while (next <= target) {
+      // Per-request latency dominates on libp2p, so several consecutive ranges are kept in flight.
+      const inflight: { from: bigint; count: number; blocks: Promise<Uint8Array[]> }[] = []
+      let nextToRequest = before + 1n
+      const fill = () => {
+        while (inflight.length < pipelineDepth && nextToRequest <= target) {
+          const remaining = target - nextToRequest + 1n
+          const count = remaining < BigInt(batchSize) ? Number(remaining) : batchSize
+          inflight.push({ from: nextToRequest, count, blocks: request(peer, nextToRequest, count) })
+          nextToRequest += BigInt(count)
+        }
+      }
+      fill()
+      while (inflight.length > 0) {
+        const { from, count, blocks: pending } = inflight.shift() as (typeof inflight)[number]
         const blocks = await pending
-        if (blocks.length === 0) throw new SteleError(ErrorCode.Network, `peer returned no blocks from ${next}`)
-        const after = next + BigInt(blocks.length)
-        if (after <= target) pending = request(peer, after, target)
+        if (blocks.length === 0) throw new SteleError(ErrorCode.Network, `peer returned no blocks from ${from}`)
+        if (blocks.length < count) {
+          // A short answer leaves a gap before the ranges already asked for: ask again after it.
+          inflight.length = 0
+          nextToRequest = from + BigInt(blocks.length)
+        }
+        fill()
         for (const [i, block] of blocks.entries()) {
           if (cancelled) throw new SteleError(ErrorCode.Network, 'sync stopped')
-          const height = next + BigInt(i)
+          const height = from + BigInt(i)
           // Consensus may have imported some heights while the batch was in flight.
           if (height <= localHead()) continue
           try {
@@ -119,7 +136,6 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
           }
           imported++
         }
-        next = after
       }
       if (localHead() <= before) {
         throw new SteleError(ErrorCode.Internal, 'imports did not advance the local head', { details: { head: before } })

@@ -24,9 +24,9 @@ export const TOPIC_MAX_BYTES: Readonly<Record<Topic, number>> = {
 /** Most blocks one sync request may ask for. */
 export const MAX_SYNC_BLOCKS_PER_REQUEST = 256
 /** Largest single encoded block a sync response may carry. */
-export const MAX_SYNC_BLOCK_BYTES = 16 * MIB
+export const MAX_SYNC_BLOCK_BYTES = 8 * MIB
 /** A responder stops adding blocks once this many bytes are queued (it always sends at least one). */
-export const MAX_SYNC_RESPONSE_BYTES = 32 * MIB
+export const MAX_SYNC_RESPONSE_BYTES = 16 * MIB
 
 /** What a peer says about its chain: the height and hash of its head block. */
 export interface PeerStatus {
