@@ -1,6 +1,6 @@
 import type { KvStore } from './kvStore.js'
 import type { NodeStore } from './nodeStore.js'
-import { keccak256 } from '../crypto/keccak.js'
+import { fastKeccak256 as keccak256 } from './fastKeccak.js'
 import { bigintToBytes, bytesToBigint, concatBytes, equalBytes } from '../primitives/bytes.js'
 import { rlpBytes, rlpDecode, rlpEncode, rlpList } from '../primitives/rlp.js'
 import { EMPTY_ROOT, trieGet } from './mutableTrie.js'
@@ -25,8 +25,33 @@ export interface StateContext {
   hasRoot(root: Uint8Array): boolean
 }
 
+/** RLP [nonce, balance, storageRoot, codeHash], written directly: it is encoded for every changed account. */
 export function encodeAccount(account: StoredAccount): Uint8Array {
-  return rlpEncode([bigintToBytes(account.nonce), bigintToBytes(account.balance), account.storageRoot, account.codeHash])
+  const nonce = bigintToBytes(account.nonce)
+  const balance = bigintToBytes(account.balance)
+  const itemLength = (b: Uint8Array) => (b.length === 1 && (b[0] as number) < 0x80 ? 1 : 1 + b.length)
+  const payload = itemLength(nonce) + itemLength(balance) + 66
+  if (payload >= 56 + 256 || nonce.length > 55 || balance.length > 55) {
+    return rlpEncode([nonce, balance, account.storageRoot, account.codeHash])
+  }
+  const out = new Uint8Array(payload + (payload < 56 ? 1 : 2))
+  let offset = 0
+  if (payload < 56) out[offset++] = 0xc0 + payload
+  else {
+    out[offset++] = 0xf8
+    out[offset++] = payload
+  }
+  for (const b of [nonce, balance]) {
+    if (b.length !== 1 || (b[0] as number) >= 0x80) out[offset++] = 0x80 + b.length
+    out.set(b, offset)
+    offset += b.length
+  }
+  for (const h of [account.storageRoot, account.codeHash]) {
+    out[offset++] = 0xa0
+    out.set(h, offset)
+    offset += 32
+  }
+  return out
 }
 
 export function decodeAccount(bytes: Uint8Array): StoredAccount {

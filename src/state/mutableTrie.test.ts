@@ -65,7 +65,7 @@ test('property: roots and proofs equal @ethereumjs/mpt across committed batches 
         }
       }
     }),
-    { seed, numRuns: 60 },
+    { seed, numRuns: 60, includeErrorInReport: true },
   )
 })
 

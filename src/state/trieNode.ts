@@ -1,4 +1,4 @@
-import { keccak256 } from '../crypto/keccak.js'
+import { fastKeccak256 as keccak256 } from './fastKeccak.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 
 /**
@@ -62,13 +62,7 @@ export function encodeNode(node: TrieNode): Uint8Array {
   } else if (node.kind === EXTENSION) {
     enc = encodeList([encodeString(hexPrefix(node.path, false)), encodeRef(node.child)])
   } else {
-    const items: Uint8Array[] = new Array(17)
-    for (let i = 0; i < 16; i++) {
-      const child = node.children[i]
-      items[i] = child === undefined ? EMPTY_STRING : encodeRef(child)
-    }
-    items[16] = EMPTY_STRING
-    enc = encodeList(items)
+    enc = encodeBranch(node.children)
   }
   node.enc = enc
   node.hash = undefined
@@ -82,6 +76,42 @@ export function nodeHash(node: TrieNode): Uint8Array {
   return node.hash
 }
 
+// Branches are most of the hashing work: encode them in one pass into one buffer.
+function encodeBranch(children: (NodeRef | undefined)[]): Uint8Array {
+  const refScratch: (Uint8Array | undefined)[] = new Array(16)
+  let payload = 1 // the (always empty) value slot
+  for (let i = 0; i < 16; i++) {
+    const child = children[i]
+    let ref: Uint8Array | undefined
+    if (child === undefined) ref = undefined
+    else if (child instanceof Uint8Array) ref = child
+    else {
+      const enc = encodeNode(child)
+      ref = enc.length < 32 ? enc : nodeHash(child)
+    }
+    refScratch[i] = ref
+    payload += ref === undefined ? 1 : ref.length === 32 ? 33 : ref.length
+  }
+  const header = lengthHeader(payload, 0xc0)
+  const out = new Uint8Array(header.length + payload)
+  out.set(header, 0)
+  let offset = header.length
+  for (let i = 0; i < 16; i++) {
+    const ref = refScratch[i]
+    if (ref === undefined) out[offset++] = 0x80
+    else if (ref.length === 32) {
+      out[offset++] = 0xa0
+      out.set(ref, offset)
+      offset += 32
+    } else {
+      out.set(ref, offset)
+      offset += ref.length
+    }
+  }
+  out[offset] = 0x80
+  return out
+}
+
 /** How a parent refers to a child: the embedded encoding when shorter than 32 bytes, else its hash. */
 function encodeRef(ref: NodeRef): Uint8Array {
   if (ref instanceof Uint8Array) return encodeHashString(ref)
@@ -89,7 +119,6 @@ function encodeRef(ref: NodeRef): Uint8Array {
   return enc.length < 32 ? enc : encodeHashString(nodeHash(ref))
 }
 
-const EMPTY_STRING = Uint8Array.of(0x80)
 
 function encodeHashString(hash: Uint8Array): Uint8Array {
   const out = new Uint8Array(33)
