@@ -8,6 +8,7 @@ import {
 } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToBigint } from '../primitives/bytes.js'
+import { publicKeyToAddress, recoverPublicKey, SECP256K1_N } from '../crypto/secp256k1.js'
 import {
   initCodeTooLarge,
   invalidSender,
@@ -19,6 +20,7 @@ import {
 } from './txPoolErrors.js'
 
 export interface DecodeOptions {
+  /** Preferably from createSharedTxCommon. */
   common: Common
   chainId: bigint
   maxTxSize: number
@@ -35,6 +37,9 @@ export function initCodeSizeLimit(common: Common): bigint | undefined {
 }
 
 type RlpValue = Uint8Array | RlpValue[]
+
+/** EIP-2: signatures with s above half the curve order are malleable copies and invalid. */
+const SECP256K1_HALF_N = SECP256K1_N / 2n
 
 /**
  * Decodes a raw EIP-2718 transaction (legacy, 2930 or 1559) and runs the checks that need no state.
@@ -78,14 +83,50 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
   }
 }
 
-/** Recovers the sender once (native ecrecover through Common); @ethereumjs caches the key on the frozen tx. */
+/**
+ * Recovers the sender with one native recovery and one native keccak. @ethereumjs's getSenderAddress would
+ * hash the public key with its JavaScript keccak; we do it natively and leave the public key in the tx's
+ * cache so later getSenderPublicKey calls (the VM's) cost nothing.
+ */
 export function recoverSender(tx: TypedTransaction): Uint8Array {
-  if (!tx.isSigned()) throw invalidSender()
+  const { v, r, s } = tx
+  if (v === undefined || r === undefined || s === undefined) throw invalidSender()
+  let recoveryId: bigint
+  if (tx.type !== 0) recoveryId = v
+  else if (v === 27n || v === 28n) recoveryId = v - 27n
+  else recoveryId = v - (2n * tx.common.chainId() + 35n)
+  if (recoveryId !== 0n && recoveryId !== 1n) throw invalidSender()
+  if (r === 0n || s === 0n || r >= SECP256K1_N || s > SECP256K1_HALF_N) throw invalidSender()
+  const signature = new Uint8Array(65)
+  signature.set(to32Bytes(r), 0)
+  signature.set(to32Bytes(s), 32)
+  signature[64] = Number(recoveryId)
+  let publicKey: Uint8Array
   try {
-    return tx.getSenderAddress().bytes
+    publicKey = recoverPublicKey(tx.getHashedMessageToSign(), signature)
   } catch (cause) {
     throw invalidSender(cause)
   }
+  tx.cache.senderPubKey = publicKey
+  return publicKeyToAddress(publicKey)
+}
+
+/**
+ * A Common for decoded txs that every tx shares. Each @ethereumjs tx constructor copies its Common and
+ * re-merges the tx parameters into it, which costs more than the signature recovery; this one has the
+ * parameters merged once and hands out itself. Txs only read it (the VM runs with skipHardForkValidation).
+ */
+export function createSharedTxCommon(common: Common): Common {
+  const shared = common.copy()
+  shared.updateParams(paramsTx)
+  shared.copy = () => shared
+  shared.updateParams = () => undefined
+  return shared
+}
+
+function to32Bytes(value: bigint): Uint8Array {
+  const hex = value.toString(16).padStart(64, '0')
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
 }
 
 function fieldIndex(type: number, field: 'accessList' | 'data' | 'to'): number {
@@ -126,7 +167,6 @@ function checkInitCode(type: number, fields: Uint8Array[], limit: bigint | undef
   if (BigInt(data.length) > limit) throw initCodeTooLarge(data.length, limit)
 }
 
-const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
 
 /** Signature values the @ethereumjs constructors would refuse with their own words: an invalid sender to geth. */
 function checkSignatureValues(type: number, fields: Uint8Array[]): void {

@@ -2,6 +2,7 @@ import { createTx } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import { bigintToBytes, bytesToHex, hexToBytes } from '../primitives/bytes.js'
+import { sign } from '../crypto/secp256k1.js'
 import type { AccountState } from './txPool.js'
 
 /** Test support for the txpool tests: well-known dev keys, signing, and a fake head state. */
@@ -59,7 +60,9 @@ export function signTestTx(common: Common, key: Uint8Array, fields: TestTxFields
     // Unlimited so tests can build the oversized init codes the pool must refuse.
     { common, allowUnlimitedInitCodeSize: true },
   )
-  return tx.sign(key).serialize()
+  // Native signing: @ethereumjs's sign() uses JavaScript secp256k1, which dominates test time.
+  const signature = sign(tx.getHashedMessageToSign(), key)
+  return tx.addSignature(BigInt(signature[64] as number), signature.subarray(0, 32), signature.subarray(32, 64), true).serialize()
 }
 
 /** Encodes a type-2 tx from its field list as given, valid or not (the tx constructors refuse bad ones). */

@@ -61,6 +61,8 @@ describe('admission', () => {
       const raw = sign(A, { type, nonce })
       const added = await pool.add(raw)
       assert.equal(bytesToHex(added.from), A.address.toLowerCase())
+      assert.equal(added.tx.getSenderAddress().toString(), A.address.toLowerCase(), 'the cached public key is the sender\'s')
+      assert.ok(added.tx.verifySignature())
       assert.deepEqual(added.serialized, raw)
       assert.deepEqual(added.hash, keccak256(raw))
       assert.deepEqual(added.tx.hash(), keccak256(raw))

@@ -2,7 +2,7 @@ import type { Common } from '@ethereumjs/common'
 import { TransactionType, type TypedTransaction } from '@ethereumjs/tx'
 import type { SignedTx } from '../chain/types.js'
 import { keccak256 } from '../crypto/keccak.js'
-import { decodeRawTransaction, initCodeSizeLimit, recoverSender } from './decodeRawTransaction.js'
+import { createSharedTxCommon, decodeRawTransaction, initCodeSizeLimit, recoverSender } from './decodeRawTransaction.js'
 import { bytesKey, type PooledTx, type SenderTxs } from './pooledTx.js'
 import { selectForBlock, type SelectOptions } from './selectForBlock.js'
 import {
@@ -96,7 +96,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   const limits: TxPoolLimits = { ...DEFAULT_TXPOOL_LIMITS, ...options.limits }
   const priceBump = BigInt(options.priceBumpPercent ?? 10)
   const decodeOptions = {
-    common: options.common,
+    common: createSharedTxCommon(options.common),
     chainId: options.chainId,
     maxTxSize: limits.maxTxSize,
     maxInitCodeSize: initCodeSizeLimit(options.common),
