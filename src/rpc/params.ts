@@ -221,8 +221,13 @@ function parseStorageMap(value: unknown, index: number): Map<string, Uint8Array>
   return out
 }
 
-/** Already validated hex to bytes; Buffer's decoder is much faster than a JS loop on large raw transactions. */
+/**
+ * Hex to bytes with Buffer's native decoder (much faster than a JS loop on large raw transactions),
+ * copied out of Buffer's shared pool so the result owns its ArrayBuffer.
+ */
 function hexDataToBytes(hex: string): Uint8Array {
   const buffer = Buffer.from(hex.slice(2), 'hex')
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+  const out = new Uint8Array(buffer.length)
+  out.set(buffer)
+  return out
 }
