@@ -53,6 +53,8 @@ test('libp2p network: peer id derives from the node key and addresses are loopba
       assert.ok(address.startsWith(`/ip4/${HOST}/tcp/`), address)
       assert.ok(address.endsWith(`/p2p/${network.peerId}`), address)
     }
+    await assert.rejects(network.disconnect('not-a-peer-id'), (e) => isSteleError(e, ErrorCode.InvalidInput))
+    await assert.rejects(network.requestStatus('not-a-peer-id'), (e) => isSteleError(e, ErrorCode.InvalidInput))
   } finally {
     await network.stop()
   }
@@ -71,6 +73,17 @@ async function startNode(key: Uint8Array, permitted: Set<string>, staticPeers: S
   await network.start()
   return network
 }
+
+test('libp2p network: bad configuration is refused with CONFIG', async () => {
+  const [key] = nodeKeys(1) as [Uint8Array]
+  const base = { privateKey: key, listen: { host: HOST, port: 0 } }
+  await assert.rejects(createLibp2pNetwork({ ...base, permittedPeerIds: ['nope'] }), (e) => isSteleError(e, ErrorCode.Config))
+  const peerId = peerIdFromNodeKey(key)
+  await assert.rejects(
+    createLibp2pNetwork({ ...base, permittedPeerIds: [], staticPeers: [{ peerId, host: HOST, port: 0 }] }),
+    (e) => isSteleError(e, ErrorCode.Config),
+  )
+})
 
 test('libp2p network: reconnect delays double from the initial delay up to the cap', () => {
   const options = { initialDelayMs: 100, maxDelayMs: 1_000 }

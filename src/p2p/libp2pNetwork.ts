@@ -116,8 +116,13 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   const selfId = peerIdFromNodeKey(config.privateKey)
   let permitted = new Set(config.permittedPeerIds)
   const bannedUntil = new Map<string, number>()
+  for (const id of permitted) toPeerId(id, ErrorCode.Config)
   const staticPeers = new Map<string, StaticPeer>()
   for (const peer of config.staticPeers ?? []) {
+    toPeerId(peer.peerId, ErrorCode.Config)
+    if (!Number.isInteger(peer.port) || peer.port < 1 || peer.port > 65_535) {
+      throw new SteleError(ErrorCode.Config, `static peer ${peer.peerId} has an invalid port`, { details: { port: peer.port } })
+    }
     // Tolerate our own entry: every node can share one static peer list.
     if (peer.peerId !== selfId) staticPeers.set(peer.peerId, peer)
   }
@@ -235,7 +240,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   }
 
   function isConnected(peerId: string): boolean {
-    return libp2p.getConnections(peerIdFromString(peerId)).some((c) => c.status === 'open')
+    return libp2p.getConnections(toPeerId(peerId)).some((c) => c.status === 'open')
   }
 
   async function connect(peer: StaticPeer, options: RequestOptions = {}): Promise<void> {
@@ -328,7 +333,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       const onAbort = () => stream?.abort(deadlineError(signal, what))
       signal.addEventListener('abort', onAbort, { once: true })
       try {
-        stream = await libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal })
+        stream = await libp2p.dialProtocol(toPeerId(peer), SYNC_PROTOCOL, { signal })
         await writeFrame(stream, request, signal)
         await stream.close({ signal })
         const frames = readFrames(stream, maxFrameBytes)
@@ -458,7 +463,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
 
     async disconnect(peer, options: DisconnectOptions = {}) {
       if (options.banMs !== undefined && options.banMs > 0) bannedUntil.set(peer, Date.now() + options.banMs)
-      await libp2p.hangUp(peerIdFromString(peer))
+      await libp2p.hangUp(toPeerId(peer))
     },
 
     onPeerConnected(listener) {
@@ -486,9 +491,11 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     connect,
 
     async setPermittedPeers(peerIds) {
-      permitted = new Set(peerIds)
+      const next = new Set(peerIds)
+      for (const id of next) toPeerId(id)
+      permitted = next
       const dropped = network.peers().filter((peer) => !permitted.has(peer.peerId))
-      await Promise.all(dropped.map((peer) => libp2p.hangUp(peerIdFromString(peer.peerId))))
+      await Promise.all(dropped.map((peer) => libp2p.hangUp(toPeerId(peer.peerId))))
     },
   }
   return network
@@ -499,6 +506,14 @@ function ipPrefix(host: string): string {
   if (family === 4) return `/ip4/${host}`
   if (family === 6) return `/ip6/${host}`
   return `/dns/${host}`
+}
+
+function toPeerId(peer: string, code: ErrorCode = ErrorCode.InvalidInput): PeerId {
+  try {
+    return peerIdFromString(peer)
+  } catch (cause) {
+    throw new SteleError(code, `not a peer id: ${peer}`, { cause })
+  }
 }
 
 function asError(error: unknown): Error {
