@@ -2,6 +2,7 @@ import type { LogFilter, Log, TxReceipt, LogEntry } from '../chain/types.js'
 import { equalBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import type { RpcBackend } from './backend.js'
+import { RpcErrorCode } from './errorMapping.js'
 import { invalidParams, parseAddress, parseBlockTag, parseHash, type BlockRef } from './params.js'
 
 /** eth_getLogs / eth_newFilter / logs subscription criteria, before block tags are resolved. */
@@ -40,7 +41,7 @@ export function parseLogCriteria(value: unknown, index: number): LogCriteria {
   const topics: (Uint8Array[] | null)[] = []
   if (topicsRaw !== undefined) {
     if (!Array.isArray(topicsRaw)) throw invalidParams(`invalid argument ${index}: topics must be an array`)
-    if (topicsRaw.length > MAX_TOPICS) throw invalidParams('exceed max topics')
+    if (topicsRaw.length > MAX_TOPICS) throw serverError('exceed max topics')
     for (const position of topicsRaw as unknown[]) {
       if (position === null || position === undefined) topics.push(null)
       else if (typeof position === 'string') topics.push([parseHash(position, index, 'topic')])
@@ -53,6 +54,11 @@ export function parseLogCriteria(value: unknown, index: number): LogCriteria {
   }
   // Trailing nulls are kept: like geth, [A, null] needs a log with at least two topics.
   return { fromBlock, toBlock, blockHash, addresses, topics }
+}
+
+/** geth reports these from the filter system, not the decoder, so they carry its generic -32000. */
+function serverError(message: string): SteleError {
+  return new SteleError(ErrorCode.InvalidInput, message, { details: { rpcCode: RpcErrorCode.Server } })
 }
 
 export function logMatches(log: Log, addresses: Uint8Array[], topics: (Uint8Array[] | null)[]): boolean {
@@ -100,7 +106,7 @@ export function resolveLogFilter(backend: RpcBackend, criteria: LogCriteria): Lo
   }
   const fromBlock = tagNumber(criteria.fromBlock, head)
   const toBlock = tagNumber(criteria.toBlock, head)
-  if (fromBlock > toBlock && criteria.toBlock.kind === 'number') throw invalidParams('invalid block range params')
+  if (fromBlock > toBlock && criteria.toBlock.kind === 'number') throw serverError('invalid block range params')
   const clampedTo = toBlock > head ? head : toBlock
   if (fromBlock > clampedTo) return undefined
   return { fromBlock, toBlock: clampedTo, addresses: criteria.addresses, topics: criteria.topics }
