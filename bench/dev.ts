@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { decodeEventLog, encodeDeployData, encodeFunctionData } from 'viem'
@@ -8,6 +9,7 @@ import { keccak256 } from '../src/crypto/keccak.js'
 import { compileErc20 } from '../test/fixtures/compile.js'
 import { deriveDevKeys, type DevKey } from '../test/fixtures/devAccounts.js'
 import { signEip1559Tx, type SignedRawTx } from '../test/fixtures/rawTx.js'
+import { summarizeCpuProfile, type CpuProfileSummary } from './lib/cpuProfile.js'
 import { createBlockWatcher, type BlockWatcher } from './lib/blockWatcher.js'
 import { createJsonRpcClient, type JsonRpcClient } from './lib/jsonRpcClient.js'
 import { prepareBatches, prepareSingles, sendBodies, type SendReport } from './lib/loadGenerator.js'
@@ -28,6 +30,8 @@ export interface DevBenchOptions {
   /** Sequential transactions for the low-load latency figure (default 200), bounded by lowLoadBudgetMs. */
   lowLoadTxs?: number
   lowLoadBudgetMs?: number
+  /** Run Stele under `node --cpu-prof` and add a self-time summary to its result. */
+  profile?: boolean
   signal?: AbortSignal
 }
 
@@ -68,6 +72,7 @@ interface NodeResult {
   peakRssMB: number | undefined
   /** 1-minute load average of the host before and after: above the core count, other work competed for CPU. */
   hostLoadAvg: [number | undefined, number | undefined]
+  cpuProfile?: CpuProfileSummary & { file: string }
 }
 
 /**
@@ -93,7 +98,7 @@ export async function runDevBench(options: DevBenchOptions = {}): Promise<object
   return { bench: 'dev', txsPerPhase: txs, senders: SENDERS, nodes, ratio: ratios(nodes.stele, nodes.anvil) }
 }
 
-async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined): Promise<{ node: NodeProcess; command: string }> {
+async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined, profileDir: string | undefined): Promise<{ node: NodeProcess; command: string }> {
   const port = await freePort()
   const rpcUrl = `http://127.0.0.1:${port}`
   if (kind === 'anvil') {
@@ -104,9 +109,10 @@ async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined):
   }
   if (!existsSync(STELE_CLI)) throw new Error('stele dev is not available yet: src/cli/main.ts does not exist')
   // Same block gas limit as anvil, so neither node is capped by block size.
-  const args = ['bin/stele.js', 'dev', '--ephemeral', '--port', String(port), '--accounts', String(SENDERS), '--block-time', '0', '--gas-limit', '1000000000', '--quiet']
+  const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
+  const args = [...nodeFlags, 'bin/stele.js', 'dev', '--ephemeral', '--port', String(port), '--accounts', String(SENDERS), '--block-time', '0', '--gas-limit', '1000000000', '--quiet']
   return {
-    node: await startNodeProcess({ name: 'stele', command: process.execPath, args, cwd: ROOT, rpcUrl, readyTimeoutMs: 60_000, ...(signal ? { signal } : {}) }),
+    node: await startNodeProcess({ name: 'stele', command: process.execPath, args, cwd: ROOT, rpcUrl, readyTimeoutMs: 60_000, stopGraceMs: profileDir ? 30_000 : 5000, ...(signal ? { signal } : {}) }),
     command: `node ${args.join(' ')}`,
   }
 }
@@ -114,7 +120,9 @@ async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined):
 async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOptions): Promise<NodeResult> {
   const { signal } = options
   const loadBefore = round(loadavg()[0])
-  const { node, command } = await startDevNode(kind, signal)
+  const profileDir = options.profile && kind === 'stele' ? mkdtempSync(join(tmpdir(), 'stele-prof-')) : undefined
+  const { node, command } = await startDevNode(kind, signal, profileDir)
+  let result: NodeResult | undefined
   // The flood goes through the raw client: it costs about a quarter of node:http's CPU per request.
   const load = createRawHttpClient(node.rpcUrl, SINGLE_IN_FLIGHT)
   const control = createJsonRpcClient(node.rpcUrl, { maxSockets: 2 })
@@ -156,7 +164,7 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
 
     const lowLoad = await runLowLoad(ctx, recipients, options.lowLoadTxs ?? 200, options.lowLoadBudgetMs ?? 30_000)
     const peak = node.peakRssBytes()
-    return {
+    result = {
       command,
       chainId: Number(chainId),
       signTxsPerSec: round(signTxsPerSec),
@@ -178,6 +186,17 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
     poller.close()
     await node.stop()
   }
+  if (profileDir) {
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
+    const kept = join(ROOT, 'bench', 'results', `stele-dev-${Date.now()}.cpuprofile`)
+    if (file) {
+      renameSync(join(profileDir, file), kept)
+      progress(`${kind}: CPU profile saved to ${kept} (open in Chrome DevTools or speedscope)`)
+      result.cpuProfile = { file: kept, ...summarizeCpuProfile(kept) }
+    } else progress(`${kind}: no CPU profile was written (did the node exit cleanly on SIGTERM?)`)
+    rmSync(profileDir, { recursive: true, force: true })
+  }
+  return result
 }
 
 interface Ctx {

@@ -8,6 +8,7 @@ import { progress } from './lib/stats.js'
 export interface BenchOptions {
   txs?: number
   nodes?: ('stele' | 'anvil')[]
+  profile?: boolean
   signal: AbortSignal
 }
 
@@ -28,7 +29,7 @@ const BENCHES: Record<string, BenchEntry> = {
   limits: { module: 'limits', exportName: 'runLimitsBench', summary: 'physical limits: secp256k1 recover/s, keccak256/s, LMDB fsync commits/s' },
 }
 
-const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil]
+const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil] [--profile]
 
 Prints one JSON document on stdout; progress goes to stderr.
 
@@ -41,6 +42,8 @@ ${Object.entries(BENCHES)
 options:
   --txs N          transactions per load phase (dev; default 20000)
   --node KIND      dev: run one node only (stele or anvil); repeatable
+  --profile        dev: run stele under node --cpu-prof; the profile is saved in bench/results/
+                   and its top functions and packages by self time are added to the JSON
   --help           this text
 `
 
@@ -93,6 +96,8 @@ function parseArgs(argv: string[]): { name: string; options: Omit<BenchOptions, 
       const n = Number(argv[++i])
       if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--txs needs a positive integer, got ${argv[i]}`)
       options.txs = n
+    } else if (arg === '--profile') {
+      options.profile = true
     } else if (arg === '--node') {
       const kind = argv[++i]
       if (kind !== 'stele' && kind !== 'anvil') throw new Error(`--node must be stele or anvil, got ${kind}`)

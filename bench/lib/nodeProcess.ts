@@ -24,6 +24,8 @@ export interface StartNodeOptions {
   cwd?: string
   rpcUrl: string
   readyTimeoutMs?: number
+  /** How long stop() waits after SIGTERM before SIGKILL (default 5 s; longer when a CPU profile must be written). */
+  stopGraceMs?: number
   signal?: AbortSignal
 }
 
@@ -71,7 +73,7 @@ export async function startNodeProcess(options: StartNodeOptions): Promise<NodeP
       process.removeListener('exit', killOnExit)
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
       child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.stopGraceMs ?? 5000)
       await exited
       clearTimeout(timer)
     },
