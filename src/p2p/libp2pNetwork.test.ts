@@ -132,6 +132,19 @@ test('libp2p network: a peer outside the permitted set is refused both ways; per
   }
 })
 
+test("libp2p network: permittedPeerIds 'any' admits a peer listed nowhere", async () => {
+  const [openKey, strangerKey] = nodeKeys(2) as [Uint8Array, Uint8Array]
+  const open = await createLibp2pNetwork({ privateKey: openKey, listen: { host: HOST, port: 0 }, permittedPeerIds: 'any' })
+  await open.start()
+  const stranger = await startNode(strangerKey, new Set([open.peerId]), [{ peerId: open.peerId, host: HOST, port: open.listenPort() }])
+  try {
+    await waitConnected([open, stranger])
+    assert.deepEqual(open.peers().map((p) => p.peerId), [stranger.peerId])
+  } finally {
+    await Promise.all([open.stop(), stranger.stop()])
+  }
+})
+
 test('libp2p network: static peers are redialled after a peer stops and restarts', async () => {
   const keys = nodeKeys(3)
   const permitted = new Set(keys.map(peerIdFromNodeKey))

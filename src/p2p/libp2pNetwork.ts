@@ -68,8 +68,11 @@ export interface Libp2pNetworkConfig {
   /** Where to listen; port 0 picks a free port (see `listenPort()`). */
   listen: { host: string; port: number }
   staticPeers?: readonly StaticPeer[]
-  /** Node permissioning: connections to or from any other peer id are refused. */
-  permittedPeerIds: Iterable<string>
+  /**
+   * Node permissioning: connections to or from any other peer id are refused. `'any'` turns
+   * permissioning off (genesis with an empty `permittedPeers`); an empty list admits nobody.
+   */
+  permittedPeerIds: Iterable<string> | 'any'
   logger?: NetworkLogger
   reconnect?: Partial<ReconnectOptions>
   /** Gossipsub heartbeat; small networks can afford a short one, which heals meshes quickly. */
@@ -89,7 +92,7 @@ export interface Libp2pNetwork extends Network {
   /** Dials a peer once; rejects if it is unreachable or refuses us. */
   connect(peer: StaticPeer, options?: RequestOptions): Promise<void>
   /** Replaces the permitted set and drops connections to peers no longer in it. */
-  setPermittedPeers(peerIds: Iterable<string>): Promise<void>
+  setPermittedPeers(peerIds: Iterable<string> | 'any'): Promise<void>
 }
 
 /** Redial delay before attempt `attempt` (1-based): doubling from the initial delay, capped. */
@@ -114,9 +117,8 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   const topicPrefix = config.topicPrefix ?? '/stele/1'
   const dialTimeoutMs = config.dialTimeoutMs ?? 5_000
   const selfId = peerIdFromNodeKey(config.privateKey)
-  let permitted = new Set(config.permittedPeerIds)
+  let permitted = permittedSet(config.permittedPeerIds, ErrorCode.Config)
   const bannedUntil = new Map<string, number>()
-  for (const id of permitted) toPeerId(id, ErrorCode.Config)
   const staticPeers = new Map<string, StaticPeer>()
   for (const peer of config.staticPeers ?? []) {
     toPeerId(peer.peerId, ErrorCode.Config)
@@ -128,7 +130,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   }
 
   const isAllowed = (peerId: string): boolean => {
-    if (!permitted.has(peerId)) return false
+    if (permitted !== 'any' && !permitted.has(peerId)) return false
     const until = bannedUntil.get(peerId)
     return until === undefined || until <= Date.now()
   }
@@ -491,10 +493,10 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     connect,
 
     async setPermittedPeers(peerIds) {
-      const next = new Set(peerIds)
-      for (const id of next) toPeerId(id)
+      const next = permittedSet(peerIds, ErrorCode.InvalidInput)
       permitted = next
-      const dropped = network.peers().filter((peer) => !permitted.has(peer.peerId))
+      if (next === 'any') return
+      const dropped = network.peers().filter((peer) => !next.has(peer.peerId))
       await Promise.all(dropped.map((peer) => libp2p.hangUp(toPeerId(peer.peerId))))
     },
   }
@@ -506,6 +508,13 @@ function ipPrefix(host: string): string {
   if (family === 4) return `/ip4/${host}`
   if (family === 6) return `/ip6/${host}`
   return `/dns/${host}`
+}
+
+function permittedSet(ids: Iterable<string> | 'any', code: ErrorCode): Set<string> | 'any' {
+  if (ids === 'any') return 'any'
+  const set = new Set(ids)
+  for (const id of set) toPeerId(id, code)
+  return set
 }
 
 function toPeerId(peer: string, code: ErrorCode = ErrorCode.InvalidInput): PeerId {
