@@ -460,6 +460,25 @@ describe('onBlockCommitted', () => {
     assert.equal(reads, 2)
   })
 
+  test('a failing state read rejects with a STORAGE SteleError and is not cached', async () => {
+    let fail = true
+    const state = createFakeState()
+    const pool = createTxPool({
+      common,
+      chainId: CHAIN_ID,
+      account: async (address) => {
+        if (fail) throw new Error('disk on fire')
+        return state.read(address)
+      },
+      baseFee: () => 0n,
+      blockGasLimit: () => 30_000_000n,
+    })
+    await rejects(pool.add(sign(A, { nonce: 0n })), ErrorCode.Storage, 'txpool: reading the sender account failed')
+    fail = false
+    await pool.add(sign(A, { nonce: 0n }))
+    assert.equal(pool.size(), 1)
+  })
+
   test('account reads are cached until the next commit', async () => {
     const { pool, state } = setup()
     await pool.add(sign(A, { nonce: 0n }))

@@ -2,6 +2,7 @@ import type { Common } from '@ethereumjs/common'
 import { TransactionType, type TypedTransaction } from '@ethereumjs/tx'
 import type { SignedTx } from '../chain/types.js'
 import { keccak256 } from '../crypto/keccak.js'
+import { ErrorCode, isSteleError, SteleError } from '../primitives/errors.js'
 import { createSharedTxCommon, decodeRawTransaction, initCodeSizeLimit, recoverSender } from './decodeRawTransaction.js'
 import { bytesKey, type PooledTx, type SenderTxs } from './pooledTx.js'
 import { selectForBlock, type SelectOptions } from './selectForBlock.js'
@@ -148,7 +149,13 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   async function readAccountAfterCommits(address: Uint8Array, key: string): Promise<AccountState> {
     for (let attempt = 1; ; attempt++) {
       const seen = generation
-      const state = await readAccount(address, key)
+      let state: AccountState
+      try {
+        state = await readAccount(address, key)
+      } catch (cause) {
+        if (isSteleError(cause)) throw cause
+        throw new SteleError(ErrorCode.Storage, 'txpool: reading the sender account failed', { cause })
+      }
       if (seen === generation || attempt >= ACCOUNT_READ_ATTEMPTS) return state
     }
   }
