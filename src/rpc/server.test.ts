@@ -134,6 +134,11 @@ describe('rpc server transport', () => {
     assert.equal(response.headers.get('access-control-allow-origin'), '*')
     assert.match(response.headers.get('access-control-allow-methods') ?? '', /POST/)
     assert.match(response.headers.get('access-control-allow-headers') ?? '', /Content-Type/i)
+    const custom = await fetch(server.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://wallet.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-wallet' },
+    })
+    assert.equal(custom.headers.get('access-control-allow-headers'), 'content-type,x-wallet')
   })
 
   it('describes itself on GET and refuses other HTTP methods with 405', async () => {

@@ -89,7 +89,9 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     const method = req.method
     if (method === 'POST') return readBody(req, res)
     if (method === 'OPTIONS') {
-      res.writeHead(204, corsPreflightHeaders)
+      // Echo the headers a browser asks to send (wallets add their own), else allow the usual ones.
+      const requested = req.headers['access-control-request-headers']
+      res.writeHead(204, requested === undefined ? corsPreflightHeaders : { ...corsPreflightHeaders, 'Access-Control-Allow-Headers': requested })
       res.end()
       return
     }
@@ -137,7 +139,9 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     req.on('error', () => res.destroy())
   }
 
-  const httpServer = createServer({ keepAliveTimeout: 65_000 }, onRequest)
+  const httpServer = createServer(onRequest)
+  // Longer than common client and proxy idle timeouts, so pooled connections are not cut mid-reuse.
+  httpServer.keepAliveTimeout = 65_000
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes })
 
   httpServer.on('upgrade', (req, socket, head) => {
