@@ -159,7 +159,7 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
       }
     }
     const head = localHead()
-    if (imported > 0) logger.debug('sync: round done', { imported, head })
+    if (imported > 0) logger.info('sync: imported blocks', { imported, head })
     return { imported, head, failures }
   }
 

@@ -136,7 +136,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   }
   const deny = (peerId: PeerId): boolean => {
     const refused = !isAllowed(peerId.toString())
-    if (refused) logger.debug('p2p: refusing connection', { peer: peerId.toString() })
+    if (refused) logger.info('refused a peer that is not permitted', { peer: peerId.toString() })
     return refused
   }
 
@@ -203,7 +203,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       try {
         handler(msg.data, from)
       } catch (error) {
-        logger.warn('p2p: gossip handler failed', { topic, error: errorMessage(error) })
+        logger.warn('gossip handler failed', { topic, error: errorMessage(error) })
       }
     }
   })
@@ -236,7 +236,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       const attempt = (redialAttempts.get(peerId) ?? 0) + 1
       redialAttempts.set(peerId, attempt)
       const delay = reconnectDelay(attempt, reconnect)
-      logger.debug('p2p: static peer dial failed', { peer: peerId, attempt, retryInMs: delay, error: errorMessage(error) })
+      logger.debug('static peer dial failed', { peer: peerId, attempt, retryInMs: delay, error: errorMessage(error) })
       scheduleRedial(peerId, delay)
     }
   }
@@ -262,13 +262,13 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   libp2p.addEventListener('peer:connect', (event) => {
     const peerId = event.detail.toString()
     redialAttempts.delete(peerId)
-    logger.debug('p2p: peer connected', { peer: peerId })
+    logger.info('peer connected', { peer: peerId })
     for (const listener of [...connectedListeners]) safeCall(listener, peerId)
   })
   libp2p.addEventListener('peer:disconnect', (event) => {
     const peerId = event.detail.toString()
     statuses.delete(peerId)
-    logger.debug('p2p: peer disconnected', { peer: peerId })
+    logger.info('peer disconnected', { peer: peerId })
     for (const listener of [...disconnectedListeners]) safeCall(listener, peerId)
     scheduleRedial(peerId, reconnect.initialDelayMs)
   })
@@ -277,7 +277,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     try {
       listener(peerId)
     } catch (error) {
-      logger.warn('p2p: peer listener failed', { error: errorMessage(error) })
+      logger.warn('peer listener failed', { error: errorMessage(error) })
     }
   }
 
@@ -288,7 +288,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     try {
       payload = await readFirstFrame(stream, MAX_REQUEST_FRAME_BYTES, readSignal)
     } catch (error) {
-      logger.debug('p2p: bad sync request stream', { peer, error: errorMessage(error) })
+      logger.debug('bad sync request stream', { peer, error: errorMessage(error) })
       stream.abort(asError(error))
       return
     }
@@ -298,7 +298,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       for (const frame of frames) await writeFrame(stream, frame, writeSignal)
       await stream.close({ signal: writeSignal })
     } catch (error) {
-      logger.debug('p2p: sync response failed', { peer, error: errorMessage(error) })
+      logger.debug('sync response failed', { peer, error: errorMessage(error) })
       stream.abort(asError(error))
     }
   }
@@ -315,7 +315,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       const blocks = boundSyncResponse(await syncHandler({ peer, from: request.from, count: request.count }), request.count)
       return [encodeBlocksHeader(blocks.length), ...blocks]
     } catch (error) {
-      logger.debug('p2p: sync request refused', { peer, error: errorMessage(error) })
+      logger.debug('sync request refused', { peer, error: errorMessage(error) })
       return [encodeErrorResponse(isSteleError(error, ErrorCode.Network) ? error.message : 'internal error')]
     }
   }

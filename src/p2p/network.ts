@@ -1,3 +1,5 @@
+import type { Logger } from '../primitives/logger.js'
+
 /**
  * The network as the node sees it: gossip topics carrying opaque bytes, a block-range sync request,
  * a head-status request, and peer bookkeeping. Two implementations: memoryNetwork.ts (tests, one
@@ -97,13 +99,10 @@ export interface Network {
   onPeerDisconnected(listener: PeerListener): Unsubscribe
 }
 
-/** Logging hook: the node passes its logger; the default is silent. */
-export interface NetworkLogger {
-  debug(message: string, details?: Record<string, unknown>): void
-  warn(message: string, details?: Record<string, unknown>): void
-}
+/** Logging hook: the node passes its logger (e.g. `logger.child('p2p')`); the default is silent. */
+export type NetworkLogger = Pick<Logger, 'debug' | 'info' | 'warn'>
 
-export const SILENT_LOGGER: NetworkLogger = { debug() {}, warn() {} }
+export const SILENT_LOGGER: NetworkLogger = { debug() {}, info() {}, warn() {} }
 
 export function isTopic(value: string): value is Topic {
   return (TOPICS as readonly string[]).includes(value)
