@@ -100,6 +100,7 @@ export class BaseState {
   }
 
   account(address: Uint8Array, hashedAddress?: Uint8Array): StoredAccount | undefined {
+    if (this.rootRef === undefined) return undefined
     if (this.isHead()) {
       const bytes = this.ctx.store.get('accounts', address)
       return bytes === undefined ? undefined : decodeAccount(bytes)

@@ -13,6 +13,8 @@ import type { NodeRef } from './trieNode.js'
 export interface FlatStateDbOptions {
   /** Decoded inner trie nodes kept in memory (default 100,000, roughly 150 MB at most). */
   nodeCacheSize?: number
+  /** Accounts on the empty root from which prepareCommit builds the trie from sorted keys (default 20,000). */
+  bulkThreshold?: number
 }
 
 /**
@@ -49,7 +51,7 @@ export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = 
     headRoot: () => head.root,
     overlay(root = head.root) {
       if (!ctx.hasRoot(root)) throw new SteleError(ErrorCode.NotFound, `unknown state root ${bytesToHex(root)}`)
-      return createStateOverlay(new FlatStateManager(ctx, root), moveHead)
+      return createStateOverlay(new FlatStateManager(ctx, root, options.bulkThreshold), moveHead)
     },
     reader(root) {
       return ctx.hasRoot(root) ? createStateReader(ctx, root) : undefined

@@ -4,11 +4,16 @@ import { fastKeccak256 as keccak256 } from './fastKeccak.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { rlpEncode } from '../primitives/rlp.js'
-import type { WriteBatch } from './kvStore.js'
+import { WriteBatch } from './kvStore.js'
 import type { StateOverlay } from './stateDb.js'
 import { BaseState, EMPTY_CODE_HASH, encodeAccount, storageKey, trimLeadingZeros, type StateContext, type StoredAccount } from './baseState.js'
 import { EMPTY_ROOT, MutableTrie } from './mutableTrie.js'
+import { buildTrieFromSorted, sortPackedKeys } from './bulkTrie.js'
 import { encodeNode, nodeHash, type TrieNode } from './trieNode.js'
+
+/** Accounts on the empty root from which the bulk (sorted build) path is used. */
+export const BULK_THRESHOLD = 20_000
+const BULK_CHUNK = 50_000
 
 /** The `meta` key holding the committed state head root. */
 export const STATE_HEAD_KEY = new TextEncoder().encode('state/headRoot')
@@ -62,7 +67,6 @@ export class FlatStateManager implements StateManagerInterface {
   private storage = new Map<string, StorageEntry>()
   private codes = new Map<string, Uint8Array>()
   private newCodes = new Set<string>()
-  private addresses = new Map<string, Uint8Array>()
   private baseAccounts = new Map<string, StoredAccount | null>()
   private hashedAddresses = new Map<string, Uint8Array>()
 
@@ -85,6 +89,7 @@ export class FlatStateManager implements StateManagerInterface {
   constructor(
     private readonly ctx: StateContext,
     root: Uint8Array,
+    private readonly bulkThreshold = BULK_THRESHOLD,
   ) {
     this.base = new BaseState(ctx, root)
     this.accountTrie = new MutableTrie(ctx.nodes, this.base.rootRef)
@@ -242,12 +247,11 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** A copy with the same base and the same changes, sharing nothing mutable. */
   shallowCopy(): FlatStateManager {
-    const copy = new FlatStateManager(this.ctx, this.base.root)
+    const copy = new FlatStateManager(this.ctx, this.base.root, this.bulkThreshold)
     copy.accounts = new Map(this.accounts)
     for (const [key, entry] of this.storage) copy.storage.set(key, { reset: entry.reset, slots: new Map(entry.slots) })
     copy.codes = new Map(this.codes)
     copy.newCodes = new Set(this.newCodes)
-    copy.addresses = new Map(this.addresses)
     for (const key of this.accounts.keys()) copy.dirtyAccounts.add(key)
     for (const key of this.storage.keys()) copy.rebuildStorage.add(key)
     return copy
@@ -255,8 +259,11 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** Applies the changes made since the previous call to the tries and returns the state root. */
   computeRoot(): Uint8Array {
-    for (const key of this.rebuildStorage) this.updateStorageTrie(key)
-    for (const key of this.dirtySlots.keys()) this.updateStorageTrie(key)
+    this.updateStorageTries()
+    if (this.isBulk()) {
+      this.dirtyAccounts.clear()
+      return this.bulkAccountRoot()
+    }
     for (const key of this.dirtyAccounts) {
       const hashed = this.hashedAddress(key)
       const value = this.currentAccount(key)
@@ -276,7 +283,14 @@ export class FlatStateManager implements StateManagerInterface {
     if (!this.base.isHead()) {
       throw new SteleError(ErrorCode.Storage, 'the overlay is not on the head state any more', { details: { base: bytesToHex(this.base.root) } })
     }
-    const root = this.computeRoot()
+    const bulk = this.isBulk()
+    let root: Uint8Array
+    if (bulk) {
+      this.updateStorageTries()
+      root = this.bulkWriteAccounts()
+    } else {
+      root = this.computeRoot()
+    }
     const fresh: TrieNode[] = []
     const persist = (trie: MutableTrie) => {
       const top = trie.rootRef()
@@ -286,7 +300,7 @@ export class FlatStateManager implements StateManagerInterface {
         if (enc.length >= 32 || node === top) batch.put('trie', nodeHash(node), enc)
       }
     }
-    persist(this.accountTrie)
+    if (!bulk) persist(this.accountTrie)
     const touched = new Set([...this.accounts.keys(), ...this.storage.keys()])
     for (const key of touched) {
       const address = this.addressOf(key)
@@ -297,7 +311,7 @@ export class FlatStateManager implements StateManagerInterface {
         batch.del('accounts', address)
         continue
       }
-      batch.put('accounts', address, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
+      if (!bulk) batch.put('accounts', address, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
       if (entry === undefined) continue
       const trie = this.storageTries.get(key)
       if (trie !== undefined) persist(trie)
@@ -315,7 +329,7 @@ export class FlatStateManager implements StateManagerInterface {
       apply: () => {
         if (applied) return
         applied = true
-        moveHead(root, this.accountTrie.rootRef(), baseRoot)
+        moveHead(root, bulk ? root : this.accountTrie.rootRef(), baseRoot)
         MutableTrie.release(fresh)
         this.ctx.nodes.remember(fresh)
       },
@@ -324,14 +338,74 @@ export class FlatStateManager implements StateManagerInterface {
 
   // --- internals ---
 
-  private keyOf(address: Uint8Array): string {
-    const key = hexOf(address)
-    if (!this.addresses.has(key)) this.addresses.set(key, address.slice())
-    return key
+  private updateStorageTries(): void {
+    for (const key of this.rebuildStorage) this.updateStorageTrie(key)
+    for (const key of this.dirtySlots.keys()) this.updateStorageTrie(key)
   }
 
+  /** A large state on the empty root (a genesis): build the account trie from sorted keys instead. */
+  private isBulk(): boolean {
+    return this.accounts.size >= this.bulkThreshold && equalBytes(this.base.root, EMPTY_ROOT)
+  }
+
+  private bulkAccountRoot(emit?: (hash: Uint8Array, enc: Uint8Array) => void): Uint8Array {
+    const live: string[] = []
+    for (const [key, value] of this.accounts) if (value !== null) live.push(key)
+    const hashed = new Uint8Array(live.length * 32)
+    for (let i = 0; i < live.length; i++) hashed.set(keccak256(this.addressOf(live[i] as string)), i * 32)
+    const order = sortPackedKeys(hashed, live.length)
+    const keyAt = (i: number) => hashed.subarray((order[i] as number) * 32, (order[i] as number) * 32 + 32)
+    const valueAt = (i: number) => this.encodeCurrentAccount(live[order[i] as number] as string)
+    return buildTrieFromSorted(live.length, keyAt, valueAt, emit)
+  }
+
+  /**
+   * The bulk path writes trie nodes and flat accounts straight to the store in chunks, keeping a million
+   * accounts out of the block batch. That is safe because nothing reads them before the head moves:
+   * nodes are content-addressed, and flat state is consulted only for the head root, which changes
+   * when the batch (holding the head key) is durable. Leftovers of an interrupted genesis are removed.
+   */
+  private bulkWriteAccounts(): Uint8Array {
+    const store = this.ctx.store
+    let chunk = new WriteBatch()
+    const flush = (limit: number) => {
+      if (chunk.size >= limit) {
+        store.write(chunk)
+        chunk = new WriteBatch()
+      }
+    }
+    const everything = new Uint8Array(64).fill(0xff)
+    for (const space of ['accounts', 'storage'] as const) {
+      for (const [key] of store.range(space, new Uint8Array(0), everything)) {
+        chunk.del(space, key)
+        flush(BULK_CHUNK)
+      }
+    }
+    const root = this.bulkAccountRoot((hash, enc) => {
+      chunk.put('trie', hash, enc)
+      flush(BULK_CHUNK)
+    })
+    for (const [key, value] of this.accounts) {
+      if (value === null) continue
+      chunk.put('accounts', this.addressOf(key), this.encodeCurrentAccount(key))
+      flush(BULK_CHUNK)
+    }
+    flush(1)
+    return root
+  }
+
+  private encodeCurrentAccount(key: string): Uint8Array {
+    const value = this.currentAccount(key) as AccountValue
+    return encodeAccount({ nonce: value.nonce, balance: value.balance, codeHash: value.codeHash, storageRoot: this.storageRootOf(key) })
+  }
+
+  private keyOf(address: Uint8Array): string {
+    return hexOf(address)
+  }
+
+  // Decoded on demand rather than kept: a genesis overlay holds a million addresses.
   private addressOf(key: string): Uint8Array {
-    return this.addresses.get(key) as Uint8Array
+    return Buffer.from(key, 'hex')
   }
 
   private hashedAddress(key: string): Uint8Array {

@@ -1,0 +1,77 @@
+import { fastKeccak256 as keccak256 } from './fastKeccak.js'
+import { EMPTY_ROOT } from './mutableTrie.js'
+import { BRANCH, EXTENSION, LEAF, bytesToNibbles, encodeNode, type NodeRef, type TrieNode } from './trieNode.js'
+
+/**
+ * Builds a trie from entries sorted by (32-byte) key in one pass, encoding and hashing each node once and
+ * handing it to `emit` as soon as its subtree is complete, so memory stays proportional to the trie depth:
+ * the genesis path for a large allocation. Returns the root hash.
+ */
+export function buildTrieFromSorted(
+  count: number,
+  keyAt: (i: number) => Uint8Array,
+  valueAt: (i: number) => Uint8Array,
+  emit?: (hash: Uint8Array, enc: Uint8Array) => void,
+): Uint8Array {
+  if (count === 0) return EMPTY_ROOT
+  const nibble = (key: Uint8Array, i: number) => ((key[i >> 1] as number) >> (i & 1 ? 0 : 4)) & 15
+
+  // A child reference: the node's hash (node emitted), or the node itself when it embeds (< 32 bytes).
+  const finish = (node: TrieNode, isRoot: boolean): NodeRef => {
+    const enc = encodeNode(node)
+    if (enc.length < 32 && !isRoot) return node
+    const hash = keccak256(enc)
+    emit?.(hash, enc)
+    return hash
+  }
+
+  const build = (lo: number, hi: number, depth: number, isRoot: boolean): NodeRef => {
+    const first = keyAt(lo)
+    if (hi - lo === 1) {
+      const leaf: TrieNode = { kind: LEAF, path: bytesToNibbles(first).subarray(depth), value: valueAt(lo), enc: undefined, hash: undefined, owner: undefined }
+      return finish(leaf, isRoot)
+    }
+    const last = keyAt(hi - 1)
+    let shared = depth
+    while (shared < 64 && nibble(first, shared) === nibble(last, shared)) shared++
+    if (shared === 64) throw new Error('duplicate keys in a bulk trie build')
+    const children: (NodeRef | undefined)[] = new Array(16).fill(undefined)
+    let start = lo
+    while (start < hi) {
+      const n = nibble(keyAt(start), shared)
+      let end = start + 1
+      while (end < hi && nibble(keyAt(end), shared) === n) end++
+      children[n] = build(start, end, shared + 1, false)
+      start = end
+    }
+    const branch: TrieNode = { kind: BRANCH, children, enc: undefined, hash: undefined, owner: undefined }
+    if (shared === depth) return finish(branch, isRoot)
+    const path = bytesToNibbles(first).subarray(depth, shared)
+    const extension: TrieNode = { kind: EXTENSION, path, child: finish(branch, false), enc: undefined, hash: undefined, owner: undefined }
+    return finish(extension, isRoot)
+  }
+
+  return build(0, count, 0, true) as Uint8Array
+}
+
+/** The order of `count` 32-byte keys packed in `keys` (key i at i * 32), ascending. */
+export function sortPackedKeys(keys: Uint8Array, count: number): Uint32Array {
+  const order = new Uint32Array(count)
+  const prefix = new Uint32Array(count)
+  for (let i = 0; i < count; i++) {
+    order[i] = i
+    const o = i * 32
+    prefix[i] = (((keys[o] as number) << 24) | ((keys[o + 1] as number) << 16) | ((keys[o + 2] as number) << 8) | (keys[o + 3] as number)) >>> 0
+  }
+  order.sort((a, b) => {
+    const pa = prefix[a] as number
+    const pb = prefix[b] as number
+    if (pa !== pb) return pa < pb ? -1 : 1
+    for (let j = 4; j < 32; j++) {
+      const d = (keys[a * 32 + j] as number) - (keys[b * 32 + j] as number)
+      if (d !== 0) return d
+    }
+    return 0
+  })
+  return order
+}
