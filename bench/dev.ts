@@ -108,9 +108,9 @@ async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined, 
     return { node: await startNodeProcess({ name: 'anvil', command: ANVIL_BIN, args, rpcUrl, ...(signal ? { signal } : {}) }), command: `anvil ${args.join(' ')}` }
   }
   if (!existsSync(STELE_CLI)) throw new Error('stele dev is not available yet: src/cli/main.ts does not exist')
-  // Same block gas limit as anvil, so neither node is capped by block size.
+  // Same block gas limit as anvil, so neither node is capped by block size; warn-level logs, like anvil --quiet.
   const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
-  const args = [...nodeFlags, 'bin/stele.js', 'dev', '--ephemeral', '--port', String(port), '--accounts', String(SENDERS), '--block-time', '0', '--gas-limit', '1000000000', '--quiet']
+  const args = [...nodeFlags, 'bin/stele.js', 'dev', '--ephemeral', '--port', String(port), '--accounts', String(SENDERS), '--block-time', '0', '--gas-limit', '1000000000', '--quiet', '--log-level', 'warn']
   return {
     node: await startNodeProcess({ name: 'stele', command: process.execPath, args, cwd: ROOT, rpcUrl, readyTimeoutMs: 60_000, stopGraceMs: profileDir ? 30_000 : 5000, ...(signal ? { signal } : {}) }),
     command: `node ${args.join(' ')}`,
@@ -176,6 +176,7 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
       hostLoadAvg: [loadBefore, round(loadavg()[0])],
     }
   } catch (error) {
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true })
     const tail = node.outputTail().trim()
     if (tail && error instanceof Error && !error.message.includes(tail.slice(-200))) error.message += `\n${kind} output (tail):\n${tail.slice(-2000)}`
     throw error

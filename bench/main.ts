@@ -79,10 +79,13 @@ export async function main(argv: string[]): Promise<number> {
     const result = await runOne(parsed.name, options)
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     return 'error' in result ? 1 : 0
+  } catch (error) {
+    if (!controller.signal.aborted) throw error
+    progress('interrupted; child processes stopped')
+    return 130
   } finally {
     process.removeListener('SIGINT', onSigint)
     process.removeListener('SIGTERM', onSigint)
-    if (controller.signal.aborted) process.exitCode = 130
   }
 }
 
