@@ -139,7 +139,11 @@ function fieldIndex(type: number, field: 'accessList' | 'data' | 'to'): number {
 function checkChainId(type: number, fields: Uint8Array[], want: bigint): void {
   if (type !== 0) {
     const chainId = fields[0]
-    if (chainId !== undefined && bytesToBigint(chainId) !== want) throw wrongChainId(bytesToBigint(chainId), want)
+    if (chainId === undefined) return
+    // @ethereumjs does not check this field for leading zeros; the pool keys txs by keccak(raw), which must
+    // equal the hash of the canonical encoding.
+    if (chainId[0] === 0) throw undecodableTx('non-canonical chain id')
+    if (bytesToBigint(chainId) !== want) throw wrongChainId(bytesToBigint(chainId), want)
     return
   }
   const vBytes = fields[6]

@@ -64,6 +64,7 @@ describe('admission', () => {
       assert.equal(added.tx.getSenderAddress().toString(), A.address.toLowerCase(), 'the cached public key is the sender\'s')
       assert.ok(added.tx.verifySignature())
       assert.deepEqual(added.serialized, raw)
+      assert.deepEqual(added.tx.serialize(), raw)
       assert.deepEqual(added.hash, keccak256(raw))
       assert.deepEqual(added.tx.hash(), keccak256(raw))
       assert.equal(added.tx.type, type)
@@ -92,6 +93,23 @@ describe('admission', () => {
     await rejects(pool.add(hexToBytes('0xc3010203')), ErrorCode.InvalidTransaction, /^invalid transaction/)
     const valid = sign(A, { nonce: 0n })
     await rejects(pool.add(valid.subarray(0, valid.length - 1)), ErrorCode.InvalidTransaction, /^invalid transaction/)
+  })
+
+  test('a chain id with a leading zero byte is refused as non-canonical', async () => {
+    const { pool } = setup()
+    const raw = sign(A, { nonce: 0n })
+    const fields = RLP.decode(raw.subarray(1)) as Uint8Array[]
+    const padded = Uint8Array.of(2, ...RLP.encode([Uint8Array.of(0, ...(fields[0] as Uint8Array)), ...fields.slice(1)]))
+    await rejects(pool.add(padded), ErrorCode.InvalidTransaction, 'invalid transaction: non-canonical chain id')
+  })
+
+  test('the pool keeps its own copy of the bytes', async () => {
+    const { pool } = setup()
+    const raw = sign(A, { nonce: 0n })
+    const added = await pool.add(raw)
+    raw.fill(0)
+    assert.notDeepEqual(added.serialized, raw)
+    assert.deepEqual(keccak256(added.serialized), added.hash)
   })
 
   test('blob (3) and set-code (4) transactions are refused by type', async () => {

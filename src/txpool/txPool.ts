@@ -278,8 +278,10 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   }
 
   return {
-    async add(raw) {
-      if (raw.length > limits.maxTxSize) throw oversizedData(raw.length, limits.maxTxSize)
+    async add(input) {
+      if (input.length > limits.maxTxSize) throw oversizedData(input.length, limits.maxTxSize)
+      // Our own copy: the caller's buffer may be reused, or be a view pinning a larger one.
+      const raw = new Uint8Array(input)
       const hash = keccak256(raw)
       const key = bytesKey(hash)
       if (byHash.has(key)) throw alreadyKnown()

@@ -1,0 +1,71 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { createTx } from '@ethereumjs/tx'
+import { RLP } from '@ethereumjs/rlp'
+import { createChainCommon } from '../execution/common.js'
+import { bytesToHex } from '../primitives/bytes.js'
+import { isSteleError } from '../primitives/errors.js'
+import { sign } from '../crypto/secp256k1.js'
+import { createSharedTxCommon, decodeRawTransaction, initCodeSizeLimit, recoverSender } from './decodeRawTransaction.js'
+import { DEV_KEYS } from './testTransactions.js'
+
+const CHAIN_ID = 1337n
+const common = createChainCommon(CHAIN_ID)
+const options = { common: createSharedTxCommon(common), chainId: CHAIN_ID, maxTxSize: 131_072, maxInitCodeSize: initCodeSizeLimit(common) }
+const KEY = DEV_KEYS[0].key
+
+function signedRaw(type: 0 | 1 | 2, nonce: bigint, value: bigint, data: Uint8Array): Uint8Array {
+  const accessList = type === 0 ? {} : { accessList: [{ address: '0x000000000000000000000000000000000000bEEF' as const, storageKeys: [`0x${'11'.repeat(32)}` as const] }] }
+  const fees = type === 2 ? { maxFeePerGas: 7n, maxPriorityFeePerGas: 3n } : { gasPrice: 7n }
+  const tx = createTx({ type, nonce, gasLimit: 100_000n, to: '0x000000000000000000000000000000000000dEaD', value, data, ...fees, ...accessList }, { common })
+  const signature = sign(tx.getHashedMessageToSign(), KEY)
+  return tx.addSignature(BigInt(signature[64] as number), signature.subarray(0, 32), signature.subarray(32, 64), true).serialize()
+}
+
+/** Field positions holding integers or byte strings (not the access list) in each envelope. */
+const SCALAR_FIELDS: Record<number, number[]> = { 0: [0, 1, 2, 3, 4, 5, 6, 7, 8], 1: [0, 1, 2, 3, 4, 5, 6, 8, 9, 10], 2: [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11] }
+
+test('whatever decodes is canonical: keccak(raw) is the tx hash', () => {
+  const seed = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : Date.now() % 2 ** 31
+  console.log(`decode property seed: ${seed} (replay with FUZZ_SEED=${seed})`)
+  const mutation = fc.oneof(
+    fc.record({ kind: fc.constant('padField' as const), pick: fc.nat() }),
+    fc.record({ kind: fc.constant('flipByte' as const), pick: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+    fc.record({ kind: fc.constant('none' as const) }),
+  )
+  fc.assert(
+    fc.property(
+      fc.constantFrom(0 as const, 1 as const, 2 as const),
+      fc.bigInt({ min: 0n, max: 2n ** 40n }),
+      fc.bigInt({ min: 0n, max: 2n ** 80n }),
+      fc.uint8Array({ maxLength: 40 }),
+      mutation,
+      (type, nonce, value, data, change) => {
+        let raw = signedRaw(type, nonce, value, data)
+        if (change.kind === 'padField') {
+          const fields = RLP.decode(type === 0 ? raw : raw.subarray(1)) as (Uint8Array | Uint8Array[])[]
+          const positions = SCALAR_FIELDS[type] as number[]
+          const at = positions[change.pick % positions.length] as number
+          fields[at] = Uint8Array.of(0, ...(fields[at] as Uint8Array))
+          const body = RLP.encode(fields)
+          raw = type === 0 ? body : Uint8Array.of(type, ...body)
+        } else if (change.kind === 'flipByte') {
+          raw = raw.slice()
+          const at = change.pick % raw.length
+          raw[at] = (raw[at] as number) ^ change.xor
+        }
+        let decoded
+        try {
+          decoded = decodeRawTransaction(raw, options)
+        } catch (error) {
+          assert.ok(isSteleError(error), `decode threw a non-SteleError: ${String(error)}`)
+          return
+        }
+        assert.equal(bytesToHex(decoded.serialize()), bytesToHex(raw), 'a decodable tx re-encodes to the same bytes')
+        if (change.kind === 'none') assert.equal(bytesToHex(recoverSender(decoded)), DEV_KEYS[0].address.toLowerCase())
+      },
+    ),
+    { seed, numRuns: 400, includeErrorInReport: true },
+  )
+})
