@@ -51,8 +51,9 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
   const first = raw[0]
   if (first === undefined) throw undecodableTx('empty input')
   if (first === 3 || first === 4) throw txTypeNotSupported(first)
-  if (first > 2 && first < 0xc0) {
-    throw first <= 0x7f ? txTypeNotSupported(first) : undecodableTx('not an RLP list or typed envelope')
+  // Legacy txs are bare RLP lists (first byte 0xc0 or above); typed envelopes start with their type, 1 or 2.
+  if (first === 0 || (first > 2 && first < 0xc0)) {
+    throw first > 0 && first <= 0x7f ? txTypeNotSupported(first) : undecodableTx('not an RLP list or typed envelope')
   }
   const type = first >= 0xc0 ? 0 : first
   let values: RlpValue

@@ -93,6 +93,8 @@ describe('admission', () => {
     await rejects(pool.add(hexToBytes('0xc3010203')), ErrorCode.InvalidTransaction, /^invalid transaction/)
     const valid = sign(A, { nonce: 0n })
     await rejects(pool.add(valid.subarray(0, valid.length - 1)), ErrorCode.InvalidTransaction, /^invalid transaction/)
+    const legacy = sign(A, { type: 0, nonce: 0n })
+    await rejects(pool.add(Uint8Array.of(0, ...legacy)), ErrorCode.InvalidTransaction, 'invalid transaction: not an RLP list or typed envelope')
   })
 
   test('a chain id with a leading zero byte is refused as non-canonical', async () => {
