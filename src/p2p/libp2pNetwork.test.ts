@@ -74,6 +74,30 @@ async function startNode(key: Uint8Array, permitted: Set<string>, staticPeers: S
   return network
 }
 
+test('libp2p network: a burst of transactions arrives complete, each once (batched gossip)', async () => {
+  const keys = nodeKeys(3)
+  const networks = await startChain(keys, new Set(keys.map(peerIdFromNodeKey)))
+  const [a, b, c] = networks as [Libp2pNetwork, Libp2pNetwork, Libp2pNetwork]
+  try {
+    await waitConnected(networks)
+    await waitGossipReady(networks, 'tx')
+    const seen = new Map<string, number[]>([[b.peerId, []], [c.peerId, []]])
+    for (const net of [b, c]) net.subscribe('tx', (data) => seen.get(net.peerId)?.push(new DataView(data.buffer, data.byteOffset).getUint32(0)))
+    const payload = new Uint8Array(200)
+    const view = new DataView(payload.buffer)
+    for (let i = 0; i < 2_000; i++) {
+      view.setUint32(0, i)
+      await a.publish('tx', payload) // the same buffer every time: publish must copy
+    }
+    await waitFor(() => [...seen.values()].every((list) => list.length >= 2_000), 'every transaction delivered', 10_000)
+    const expected = Array.from({ length: 2_000 }, (_, i) => i)
+    // Gossip does not promise order across messages (a forwarded copy can overtake), only delivery.
+    for (const list of seen.values()) assert.deepEqual([...list].sort((x, y) => x - y), expected)
+  } finally {
+    await Promise.all(networks.map((n) => n.stop()))
+  }
+})
+
 test('libp2p network: bad configuration is refused with CONFIG', async () => {
   const [key] = nodeKeys(1) as [Uint8Array]
   const base = { privateKey: key, listen: { host: HOST, port: 0 } }

@@ -31,6 +31,7 @@ import {
   type Topic,
   type Unsubscribe,
 } from './network.js'
+import { decodeGossipBatch, encodeGossipBatch } from './gossipBatch.js'
 import { libp2pKeyFromNodeKey, peerIdFromNodeKey } from './peerIdentity.js'
 import {
   FrameDecoder,
@@ -109,6 +110,13 @@ const MAX_TOPIC_BYTES = Math.max(...Object.values(TOPIC_MAX_BYTES))
 // anything over 4 MiB; TOPIC_MAX_BYTES leaves room for the protobuf wrapping.
 const GOSSIP_MAX_RPC_BYTES = 4 * 1024 * 1024
 
+/**
+ * Topics whose publishes in one event-loop turn travel as one gossip message (gossipBatch.ts): small,
+ * numerous payloads. Consensus messages go out one by one, unbatched.
+ */
+export const BATCHED_TOPICS: ReadonlySet<Topic> = new Set<Topic>(['tx', 'telemetry'])
+const GOSSIP_BATCH_MAX_BYTES = 1024 * 1024
+
 type Services = { identify: ReturnType<ReturnType<typeof identify>>; pubsub: GossipSub }
 
 export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<Libp2pNetwork> {
@@ -181,9 +189,16 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   const pubsub = libp2p.services.pubsub
   for (const [wire, topic] of topicByWire) {
     const max = TOPIC_MAX_BYTES[topic]
-    pubsub.topicValidators.set(wire, (_peer, message) =>
-      message.data.length <= max ? TopicValidatorResult.Accept : TopicValidatorResult.Reject,
-    )
+    pubsub.topicValidators.set(wire, (_peer, message) => {
+      if (!BATCHED_TOPICS.has(topic)) return message.data.length <= max ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+      if (message.data.length > GOSSIP_BATCH_MAX_BYTES) return TopicValidatorResult.Reject
+      try {
+        decodeGossipBatch(message.data, max)
+        return TopicValidatorResult.Accept
+      } catch {
+        return TopicValidatorResult.Reject
+      }
+    })
   }
 
   const handlers = new Map<Topic, Set<MessageHandler>>(TOPICS.map((topic) => [topic, new Set()]))
@@ -199,14 +214,50 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     const topic = topicByWire.get(msg.topic)
     if (topic === undefined) return
     const from = propagationSource.toString()
-    for (const handler of handlers.get(topic) ?? []) {
-      try {
-        handler(msg.data, from)
-      } catch (error) {
-        logger.warn('gossip handler failed', { topic, error: errorMessage(error) })
+    // The validator has already checked that a batch decodes.
+    const items = BATCHED_TOPICS.has(topic) ? decodeGossipBatch(msg.data, TOPIC_MAX_BYTES[topic]) : [msg.data]
+    for (const item of items) {
+      for (const handler of handlers.get(topic) ?? []) {
+        try {
+          handler(item, from)
+        } catch (error) {
+          logger.warn('gossip handler failed', { topic, error: errorMessage(error) })
+        }
       }
     }
   })
+
+  const batches = new Map<Topic, { items: Uint8Array[]; bytes: number; scheduled: boolean }>()
+
+  function enqueue(topic: Topic, data: Uint8Array): void {
+    let batch = batches.get(topic)
+    if (batch === undefined) {
+      batch = { items: [], bytes: 0, scheduled: false }
+      batches.set(topic, batch)
+    }
+    if (batch.bytes + 4 + data.length > GOSSIP_BATCH_MAX_BYTES) flush(topic)
+    // Copied: the caller may reuse its buffer before the batch leaves.
+    batch.items.push(data.slice())
+    batch.bytes += 4 + data.length
+    if (!batch.scheduled) {
+      batch.scheduled = true
+      setImmediate(() => flush(topic))
+    }
+  }
+
+  function flush(topic: Topic): void {
+    const batch = batches.get(topic)
+    if (batch === undefined) return
+    batch.scheduled = false
+    if (batch.items.length === 0) return
+    const items = batch.items
+    batch.items = []
+    batch.bytes = 0
+    if (!running) return
+    pubsub.publish(wireTopic(topic), encodeGossipBatch(items)).catch((error: unknown) => {
+      logger.warn('gossip batch publish failed', { topic, items: items.length, error: errorMessage(error) })
+    })
+  }
 
   // Static peers: redial with capped exponential backoff whenever they are not connected.
   const redialAttempts = new Map<string, number>()
@@ -375,6 +426,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     async stop() {
       if (!running) return
       running = false
+      batches.clear()
       for (const timer of redialTimers.values()) clearTimeout(timer)
       redialTimers.clear()
       redialAttempts.clear()
@@ -385,6 +437,10 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       if (!running) throw new SteleError(ErrorCode.Network, 'network is not started')
       if (data.length > TOPIC_MAX_BYTES[topic]) {
         throw new SteleError(ErrorCode.OversizedData, `${topic} message too large`, { details: { length: data.length } })
+      }
+      if (BATCHED_TOPICS.has(topic)) {
+        enqueue(topic, data)
+        return
       }
       try {
         await pubsub.publish(wireTopic(topic), data)
