@@ -179,6 +179,11 @@ function makeBlock(header: BlockHeader): Block {
   return { header, hash: blockHash(header), transactions: [], anchors: [] }
 }
 
+/** A tiny block on `parent`: what sim proposers build (also used by the driver tests). */
+export function fakeBlock(parent: Block, height: bigint, round: number, proposer: Uint8Array, salt: Uint8Array = new Uint8Array(32)): Block {
+  return makeBlock(fakeHeader(parent, height, round, proposer, salt))
+}
+
 export function createGenesis(validators: Uint8Array[]): Block {
   const header = fakeHeader({ hash: new Uint8Array(32) } as Block, 0n, 0, GENESIS_PROPOSER, new Uint8Array(32))
   header.extraData = { ...header.extraData, validators: sortValidators(validators) }

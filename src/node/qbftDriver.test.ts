@@ -1,0 +1,201 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Block } from '../chain/types.js'
+import { keccak256 } from '../crypto/keccak.js'
+import { privateKeyToAddress, sign } from '../crypto/secp256k1.js'
+import { bytesToHex } from '../primitives/bytes.js'
+import { createMemoryStore, type KvStore } from '../state/kvStore.js'
+import { hasCommitQuorum } from '../consensus/verifyCommittedBlock.js'
+import { recoverAddress } from '../crypto/secp256k1.js'
+import { createGenesis, fakeBlock } from '../../test/sim/simNetwork.js'
+import { createQbftDriver, type Clock, type QbftDriver, type QbftDriverOptions } from './qbftDriver.js'
+
+/** A clock driven by the test: timers fire only when advanced. */
+function manualClock() {
+  let now = 0
+  let nextId = 0
+  const timers = new Map<number, { at: number; callback: () => void }>()
+  const clock: Clock & { advance(ms: number, settle: () => Promise<void>): Promise<void> } = {
+    now: () => now,
+    setTimer(delayMs, callback) {
+      timers.set(++nextId, { at: now + delayMs, callback })
+      return nextId
+    },
+    clearTimer: (handle) => void timers.delete(handle as number),
+    async advance(ms, settle) {
+      const end = now + ms
+      for (;;) {
+        await settle()
+        const due = [...timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0]
+        if (!due) break
+        timers.delete(due[0])
+        now = due[1].at
+        due[1].callback()
+      }
+      now = end
+      await settle()
+    },
+  }
+  return clock
+}
+
+const recover = (hash: Uint8Array, sig: Uint8Array) => {
+  try {
+    return recoverAddress(hash, sig)
+  } catch {
+    return undefined
+  }
+}
+
+interface TestNode {
+  key: Uint8Array
+  address: Uint8Array
+  store: KvStore
+  chain: Block[]
+  driver: QbftDriver
+  sent: Uint8Array[]
+  commitTimes: number[]
+}
+
+function makeNodes(count: number, clock: Clock, overrides: Partial<QbftDriverOptions> = {}, connect = true): TestNode[] {
+  const keys = Array.from({ length: count }, (_, i) => keccak256(Uint8Array.of(42, i)))
+  const validators = keys.map((k) => privateKeyToAddress(k))
+  const genesis = createGenesis(validators)
+  const nodes: TestNode[] = []
+  for (const key of keys) {
+    const address = privateKeyToAddress(key)
+    const node = { key, address, store: createMemoryStore(), chain: [genesis], sent: [], commitTimes: [] } as unknown as TestNode
+    node.driver = makeDriver(node, validators, clock, nodes, overrides, connect)
+    nodes.push(node)
+  }
+  return nodes
+}
+
+function makeDriver(node: TestNode, validators: Uint8Array[], clock: Clock, peers: TestNode[], overrides: Partial<QbftDriverOptions>, connect: boolean) {
+  const tip = () => node.chain[node.chain.length - 1] as Block
+  return createQbftDriver({
+    address: node.address,
+    sign: (hash) => sign(hash, node.key),
+    buildBlock: async (height, round) => fakeBlock(tip(), height, round, node.address, keccak256(Uint8Array.of(round))),
+    validateBlock: async (block) => block.header.number === tip().header.number + 1n && bytesToHex(block.header.parentHash) === bytesToHex(tip().hash),
+    commitBlock: async (block) => {
+      node.commitTimes.push(performance.now())
+      node.chain.push(block)
+    },
+    broadcast: (bytes) => {
+      node.sent.push(bytes)
+      if (connect) for (const peer of peers) if (peer !== node) peer.driver.onMessage(bytes)
+    },
+    validators: () => validators,
+    head: () => tip().header,
+    store: node.store,
+    clock,
+    blockPeriodMs: 100,
+    ...overrides,
+  })
+}
+
+const settleAll = (nodes: TestNode[]) => async () => {
+  // Let promise callbacks (build, validate, commit) run, then wait for every queue to drain.
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setImmediate(resolve))
+    await Promise.all(nodes.map((n) => n.driver.idle()))
+  }
+}
+
+test('dev mode, n = 1: waits for pending transactions, then proposes, commits and finalizes by itself at once', async () => {
+  const clock = manualClock()
+  let pending = false
+  const [n] = makeNodes(1, clock, {}, false) as [TestNode]
+  let builtAt = 0
+  n.driver = makeDriver(n, [n.address], clock, [n], {
+    blockPeriodMs: 0,
+    emptyBlocks: false,
+    hasPendingTransactions: () => pending,
+    buildBlock: async (height, round) => {
+      const block = fakeBlock(n.chain[n.chain.length - 1] as Block, height, round, n.address)
+      pending = false // the block takes every pending transaction
+      builtAt = performance.now()
+      return block
+    },
+  }, false)
+  const settle = settleAll([n])
+  await n.driver.start()
+  await clock.advance(60_000, settle)
+  assert.equal(n.chain.length, 1, 'no empty blocks while nothing is pending')
+  pending = true
+  n.driver.notifyPendingTransactions()
+  await clock.advance(0, settle)
+  assert.equal(n.chain.length, 2, 'one block finalized')
+  const block = n.chain[1] as Block
+  assert.ok(hasCommitQuorum(block, [n.address], recover))
+  const engineMs = (n.commitTimes[0] as number) - builtAt
+  assert.ok(engineMs < 10, `finalized ${engineMs.toFixed(2)} ms after the block was built`)
+  assert.ok(n.store.get('wal', new TextEncoder().encode('qbft')), 'the WAL was written')
+  await clock.advance(60_000, settle)
+  assert.equal(n.chain.length, 2, 'idle again once nothing is pending')
+  pending = true
+  n.driver.notifyPendingTransactions()
+  await clock.advance(0, settle)
+  assert.equal(n.chain.length, 3, 'the next transaction starts the next height at once')
+  await n.driver.stop()
+})
+
+test('n = 4 drivers on an in-memory bus finalize the same chain; junk input is dropped and counted', async () => {
+  const clock = manualClock()
+  const nodes = makeNodes(4, clock)
+  for (const n of nodes) await n.driver.start()
+  const settle = settleAll(nodes)
+  await clock.advance(2_000, settle)
+  const heights = nodes.map((n) => n.chain.length - 1)
+  assert.ok(Math.min(...heights) >= 5, `heights ${heights}`)
+  const h = Math.min(...heights)
+  const tips = new Set(nodes.map((n) => bytesToHex((n.chain[h] as Block).hash)))
+  assert.equal(tips.size, 1, 'agreement')
+  const target = nodes[0]!.driver
+  target.onMessage(new Uint8Array(20 * 1024 * 1024))
+  target.onMessage(Uint8Array.of(0x13, 0xc0))
+  const prepare = nodes[1]!.sent.find((b) => b[0] === 0x13)!
+  const badRecoveryId = prepare.slice()
+  badRecoveryId[badRecoveryId.length - 1] = 7
+  target.onMessage(badRecoveryId)
+  // A tampered signature recovers some other address: an outsider, counted by the engine.
+  const tampered = prepare.slice()
+  tampered[tampered.length - 2]! ^= 0xff
+  target.onMessage(tampered)
+  target.onMessage(prepare)
+  await settle()
+  const stats = target.status().stats
+  assert.equal(stats.oversized, 1)
+  assert.equal(stats.undecodable, 1)
+  assert.equal(stats.badSignature, 1)
+  assert.ok(stats.nonValidator + stats.old >= 1)
+  assert.ok(stats.duplicate + stats.old >= 1, 'a replayed prepare is a duplicate or old')
+  for (const n of nodes) await n.driver.stop()
+})
+
+test('a restarted driver resumes from its WAL: same round, the very same signed messages, no new ones', async () => {
+  const clock = manualClock()
+  // Only one of four validators is up: no quorum, so it times out and sends a round change.
+  const nodes = makeNodes(4, clock, {}, false)
+  const lone = nodes[0] as TestNode
+  await lone.driver.start()
+  await clock.advance(1_200, settleAll([lone]))
+  const before = lone.driver.status()
+  assert.ok(before.round >= 1, 'timed out into a later round')
+  const lastRoundChange = lone.sent.filter((b) => b[0] === 0x15).at(-1) as Uint8Array
+  await lone.driver.stop()
+
+  const sentBefore = lone.sent.length
+  const validators = nodes.map((n) => n.address)
+  lone.driver = makeDriver(lone, validators, clock, [lone], {}, false)
+  await lone.driver.start()
+  await settleAll([lone])()
+  const after = lone.driver.status()
+  assert.equal(after.height, before.height)
+  assert.equal(after.round, before.round)
+  const resent = lone.sent.slice(sentBefore)
+  assert.ok(resent.some((b) => bytesToHex(b) === bytesToHex(lastRoundChange)), 'the round change is re-sent byte for byte')
+  assert.equal(resent.filter((b) => b[0] === 0x15).length, 1, 'and no second, different one for that round')
+  await lone.driver.stop()
+})

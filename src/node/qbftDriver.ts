@@ -1,0 +1,314 @@
+import type { BlockHeader } from '../chain/header.js'
+import type { Block } from '../chain/types.js'
+import { recoverAddress } from '../crypto/secp256k1.js'
+import { authenticateMessage, toWireMessage, type RecoverSigner } from '../consensus/authenticate.js'
+import { qbftBlockCodec, type BlockCodec } from '../consensus/blockCodec.js'
+import { decodeWireMessage, encodeWireMessage } from '../consensus/messages.js'
+import { createQbftEngine } from '../consensus/qbft.js'
+import { DEFAULT_QBFT_TIMING, type QbftEffect, type QbftInput, type QbftState, type QbftStats, type QbftWal } from '../consensus/types.js'
+import { decodeWal, encodeWal } from '../consensus/wal.js'
+import { errorMessage, isSteleError, ErrorCode } from '../primitives/errors.js'
+import { silentLogger, type Logger } from '../primitives/logger.js'
+import { WriteBatch, type KvStore } from '../state/kvStore.js'
+
+/** Time, injected (tests drive a manual clock). */
+export interface Clock {
+  now(): number
+  setTimer(delayMs: number, callback: () => void): unknown
+  clearTimer(handle: unknown): void
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (delayMs, callback) => setTimeout(callback, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+}
+
+/** The seam to block sync (the network layer provides it). */
+export interface QbftSync {
+  /**
+   * Fetch finalized blocks up to `height` from peers, check their commit seals (consensus/verifyCommittedBlock.ts
+   * hasCommitQuorum), import them, and call driver.onChainHead(header) for the new head. Best effort.
+   */
+  requestSync(height: bigint): void
+}
+
+export interface QbftDriverOptions {
+  /** This validator's address (the signer of `sign`). */
+  address: Uint8Array
+  /** Signs a 32-byte hash with the validator key: 65 bytes r ‖ s ‖ v. Must be deterministic (RFC 6979). */
+  sign(hash: Uint8Array): Uint8Array
+  /** Builds (executes) the proposer's block for height and round; extraData.round = round, no seals. */
+  buildBlock(height: bigint, round: number): Promise<Block>
+  /** Executes someone else's proposed block; false when it is invalid. */
+  validateBlock(block: Block): Promise<boolean>
+  /** Commits a finalized block, its commit seals in header.extraData.seals. */
+  commitBlock(block: Block): Promise<void>
+  broadcast(bytes: Uint8Array): void
+  /** The validator set that decides `height`. */
+  validators(height: bigint): Uint8Array[] | Promise<Uint8Array[]>
+  /** The current chain head (the driver starts at head + 1). */
+  head(): BlockHeader
+  /** The WAL lives in this store's `wal` space. */
+  store: KvStore
+  clock?: Clock
+  sync?: QbftSync
+  blockCodec?: BlockCodec
+  /** Defaults to native secp256k1 recovery. */
+  recoverSigner?: RecoverSigner
+  blockPeriodMs: number
+  baseRoundTimeoutMs?: number
+  maxRoundTimeoutMs?: number
+  /**
+   * Dev mode (with blockPeriodMs 0): when false, a height does not start its round-0 timers until
+   * hasPendingTransactions() is true or notifyPendingTransactions() is called. Default true.
+   */
+  emptyBlocks?: boolean
+  hasPendingTransactions?: () => boolean
+  /** Larger peer messages are dropped undecoded. Default 16 MiB. */
+  maxMessageBytes?: number
+  logger?: Logger
+}
+
+export interface QbftDriverStats extends QbftStats {
+  oversized: number
+  undecodable: number
+  badSignature: number
+}
+
+export interface QbftDriverStatus {
+  height: bigint
+  round: number
+  finalized: boolean
+  stats: QbftDriverStats
+}
+
+export interface QbftDriver {
+  start(): Promise<void>
+  /** Stops timers and waits for the input in progress. */
+  stop(): Promise<void>
+  /** Raw peer message bytes (one code byte + RLP). Decoded, signature-checked, then queued. */
+  onMessage(bytes: Uint8Array): void
+  /** The chain head moved outside consensus (sync imported blocks): start the height after it. */
+  onChainHead(header: BlockHeader): void
+  /** Transactions are pending: with emptyBlocks false, start the waiting height now. */
+  notifyPendingTransactions(): void
+  status(): QbftDriverStatus
+  /** Resolves once the queue is empty and no commit is in progress (tests and orderly shutdown). */
+  idle(): Promise<void>
+}
+
+const WAL_KEY = new TextEncoder().encode('qbft')
+
+const nativeRecover: RecoverSigner = (hash, signature) => {
+  try {
+    return recoverAddress(hash, signature)
+  } catch {
+    return undefined
+  }
+}
+
+type QueueItem = { kind: 'input'; input: QbftInput } | { kind: 'height'; height: bigint; previousProposer: Uint8Array }
+
+/**
+ * The node side of QBFT: one input queue feeding the pure engine, timers from the injected clock, the WAL written
+ * (synchronously, durably) before any message of the same step is sent, and async block work reached through
+ * the injected functions. Every input, whatever its source, goes through the queue, one at a time.
+ */
+export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
+  const clock = options.clock ?? systemClock
+  const codec = options.blockCodec ?? qbftBlockCodec
+  const recover = options.recoverSigner ?? nativeRecover
+  const log = options.logger ?? silentLogger
+  const maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024
+  const emptyBlocks = options.emptyBlocks ?? true
+  const engine = createQbftEngine({
+    self: options.address,
+    sign: options.sign,
+    recoverSigner: recover,
+    blockCodec: codec,
+    blockPeriodMs: options.blockPeriodMs,
+    baseRoundTimeoutMs: options.baseRoundTimeoutMs ?? DEFAULT_QBFT_TIMING.baseRoundTimeoutMs,
+    maxRoundTimeoutMs: options.maxRoundTimeoutMs ?? DEFAULT_QBFT_TIMING.maxRoundTimeoutMs,
+    maxFutureHeights: DEFAULT_QBFT_TIMING.maxFutureHeights,
+    maxBufferedPerAuthor: DEFAULT_QBFT_TIMING.maxBufferedPerAuthor,
+  })
+
+  let state: QbftState = engine.initialState()
+  const queue: QueueItem[] = []
+  let running = false
+  let done: Promise<void> = Promise.resolve()
+  let stopped = true
+  let firstHeight = true
+  const counters = { oversized: 0, undecodable: 0, badSignature: 0 }
+  const timers: { round: unknown; blockPeriod: unknown } = { round: undefined, blockPeriod: undefined }
+  /** Round-0 timers held back until transactions are pending (emptyBlocks false). */
+  let parked: Extract<QbftEffect, { type: 'scheduleTimeout' }>[] = []
+
+  function enqueue(item: QueueItem): void {
+    if (stopped) return
+    queue.push(item)
+    if (!running) {
+      running = true
+      done = pump()
+    }
+  }
+
+  async function pump(): Promise<void> {
+    try {
+      while (queue.length > 0 && !stopped) {
+        const item = queue.shift() as QueueItem
+        try {
+          const input = item.kind === 'input' ? item.input : await newHeightInput(item.height, item.previousProposer)
+          if (input === undefined) continue
+          const result = engine.step(state, input)
+          state = result.state
+          for (const effect of result.effects) await perform(effect)
+        } catch (error) {
+          log.error('consensus input failed', { error: errorMessage(error) })
+        }
+      }
+    } finally {
+      // Cleared in the same synchronous stretch as the last queue check, so no input is ever left behind.
+      running = false
+    }
+  }
+
+  async function newHeightInput(height: bigint, previousProposer: Uint8Array): Promise<QbftInput | undefined> {
+    if (state.height !== 0n && height <= state.height) return undefined
+    const validators = await options.validators(height)
+    let wal: QbftWal | undefined
+    if (firstHeight) {
+      firstHeight = false
+      const bytes = options.store.get('wal', WAL_KEY)
+      if (bytes) {
+        try {
+          wal = decodeWal(bytes, recover, codec)
+        } catch (error) {
+          // A WAL that does not decode is not ours to trust; refusing to start would stall the chain for no gain.
+          log.error('ignoring an unreadable consensus WAL', { error: errorMessage(error) })
+        }
+      }
+    }
+    parked = []
+    return { type: 'newHeight', height, validators, previousProposer, wal }
+  }
+
+  async function perform(effect: QbftEffect): Promise<void> {
+    switch (effect.type) {
+      case 'persist':
+        // Durable before anything of this step leaves the node (the engine puts persist first).
+        options.store.write(new WriteBatch().put('wal', WAL_KEY, encodeWal(effect.wal, codec)))
+        return
+      case 'broadcast':
+        try {
+          options.broadcast(encodeWireMessage(toWireMessage(effect.message, codec)))
+        } catch (error) {
+          log.warn('broadcast failed', { error: errorMessage(error) })
+        }
+        return
+      case 'scheduleTimeout':
+        if (!emptyBlocks && effect.round === 0 && !(options.hasPendingTransactions?.() ?? false)) {
+          parked = [...parked.filter((p) => p.timer !== effect.timer), effect]
+          if (timers[effect.timer] !== undefined) clock.clearTimer(timers[effect.timer])
+          timers[effect.timer] = undefined
+          return
+        }
+        schedule(effect)
+        return
+      case 'buildBlock':
+        options.buildBlock(effect.height, effect.round).then(
+          (block) => enqueue({ kind: 'input', input: { type: 'blockBuilt', height: effect.height, round: effect.round, block } }),
+          (error) => log.error('building a block failed', { height: effect.height, round: effect.round, error: errorMessage(error) }),
+        )
+        return
+      case 'validateBlock':
+        options.validateBlock(effect.block).then(
+          (valid) => enqueue({ kind: 'input', input: { type: 'blockValidated', height: effect.height, round: effect.round, digest: effect.block.hash, valid } }),
+          (error) => {
+            log.warn('proposed block failed validation', { height: effect.height, error: errorMessage(error) })
+            enqueue({ kind: 'input', input: { type: 'blockValidated', height: effect.height, round: effect.round, digest: effect.block.hash, valid: false } })
+          },
+        )
+        return
+      case 'commitBlock':
+        await commitWithRetry(effect.block)
+        enqueue({ kind: 'height', height: effect.block.header.number + 1n, previousProposer: effect.block.header.coinbase })
+        return
+      case 'requestSync':
+        options.sync?.requestSync(effect.height)
+        return
+    }
+  }
+
+  async function commitWithRetry(block: Block): Promise<void> {
+    // The block is final (a quorum committed it): it must be stored, so failures are retried, not dropped.
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await options.commitBlock(block)
+        return
+      } catch (error) {
+        log.error('committing a finalized block failed; retrying', { number: block.header.number, attempt, error: errorMessage(error) })
+        await new Promise<void>((resolve) => clock.setTimer(Math.min(1000 * 2 ** attempt, 30_000), resolve))
+      }
+    }
+  }
+
+  function schedule(effect: Extract<QbftEffect, { type: 'scheduleTimeout' }>): void {
+    if (timers[effect.timer] !== undefined) clock.clearTimer(timers[effect.timer])
+    timers[effect.timer] = clock.setTimer(effect.delayMs, () => {
+      timers[effect.timer] = undefined
+      const input: QbftInput =
+        effect.timer === 'round'
+          ? { type: 'roundTimeout', height: effect.height, round: effect.round }
+          : { type: 'blockPeriodTimeout', height: effect.height }
+      enqueue({ kind: 'input', input })
+    })
+  }
+
+  return {
+    async start() {
+      stopped = false
+      const head = options.head()
+      enqueue({ kind: 'height', height: head.number + 1n, previousProposer: head.coinbase })
+      await done
+    },
+    async stop() {
+      stopped = true
+      for (const key of ['round', 'blockPeriod'] as const) {
+        if (timers[key] !== undefined) clock.clearTimer(timers[key])
+        timers[key] = undefined
+      }
+      queue.length = 0
+      await done
+    },
+    onMessage(bytes) {
+      if (bytes.length > maxMessageBytes) {
+        counters.oversized++
+        return
+      }
+      try {
+        const message = authenticateMessage(decodeWireMessage(bytes), recover, codec)
+        enqueue({ kind: 'input', input: { type: 'message', message } })
+      } catch (error) {
+        if (isSteleError(error, ErrorCode.InvalidSignature)) counters.badSignature++
+        else counters.undecodable++
+      }
+    },
+    onChainHead(header) {
+      enqueue({ kind: 'height', height: header.number + 1n, previousProposer: header.coinbase })
+    },
+    notifyPendingTransactions() {
+      if (parked.length === 0) return
+      const released = parked
+      parked = []
+      for (const effect of released) schedule(effect)
+    },
+    status() {
+      return { height: state.height, round: state.round, finalized: state.finalized, stats: { ...state.stats, ...counters } }
+    },
+    async idle() {
+      while (running) await done
+    },
+  }
+}
