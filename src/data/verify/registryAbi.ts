@@ -98,6 +98,13 @@ export function decodeRevertReason(data: Uint8Array): string | undefined {
   }
 }
 
+/** Registered's non-indexed fields, as the contract emits them (abi.encode(licence, metadata)). */
+export function encodeRegisteredData(licence: string, metadata: string): Uint8Array {
+  const a = encodeDynamicBytes(new TextEncoder().encode(licence))
+  const b = encodeDynamicBytes(new TextEncoder().encode(metadata))
+  return concatBytes(uintWord(64n), uintWord(BigInt(64 + a.length)), a, b)
+}
+
 /** Registered's non-indexed fields. */
 export function decodeRegisteredData(data: Uint8Array): { licence: string; metadata: string } {
   return { licence: readString(data, 0, 0), metadata: readString(data, 0, 32) }

@@ -1,0 +1,424 @@
+import { decodeHeader, encodeHeader, type BlockHeader } from '../../chain/header.js'
+import { merkleRootFromProof } from '../../crypto/merkle.js'
+import { bytesToBigint, bytesToHex, equalBytes, isHex, type Hex } from '../../primitives/bytes.js'
+import { decodeHex as hexToBytes } from './hex.js'
+import { errorMessage, SteleError } from '../../primitives/errors.js'
+import { decodeReceipt, trieIndexKey } from './receiptCodec.js'
+import { parseProofBundle, type ProofBundle, type ReceiptEvidenceJson } from './proofBundle.js'
+import {
+  DATA_REGISTRY_ADDRESS,
+  decodeRegisteredData,
+  TOPIC_ERC20_TRANSFER,
+  TOPIC_REGISTERED,
+  TOPIC_TRANSFERRED,
+} from './registryAbi.js'
+import { readTrieProof } from './trieProof.js'
+import { decodeTransaction } from './txCodec.js'
+import { nobleVerifierCrypto, type VerifierCrypto } from './verifierCrypto.js'
+
+/**
+ * The offline verifier (docs/spec/proofs.md). Browser-safe: it imports only noble, RLP, the header and
+ * extraData codecs, the Merkle tree and its own folder. It trusts nothing but the genesis it is given.
+ */
+
+/** The steps, in the order they run; a failure names the first that failed. */
+export type VerifyStep =
+  | 'format'
+  | 'genesis'
+  | 'header'
+  | 'merklePath'
+  | 'anchorRoot'
+  | 'transactionInclusion'
+  | 'transaction'
+  | 'receiptInclusion'
+  | 'registryLog'
+  | 'transfers'
+  | 'contentHash'
+  | 'validatorSet'
+  | 'seals'
+  | 'quorum'
+
+/** What the verifier needs of genesis.json; other fields are ignored. */
+export interface VerifierGenesis {
+  chainId: number | string | bigint
+  validators: readonly (string | Uint8Array)[]
+}
+
+export interface TokenTransferClaim {
+  token: Hex
+  from: Hex
+  to: Hex
+  value: bigint
+}
+
+export interface ProofClaims {
+  kind: ProofBundle['kind']
+  chainId: bigint
+  blockNumber: bigint
+  blockHash: Hex
+  timestamp: bigint
+  contentHash?: Hex
+  owner?: Hex
+  /** The block of the last transfer the proof includes (or the registration): owner is proven as of then. */
+  ownerAsOfBlock?: bigint
+  registrant?: Hex
+  licence?: string
+  metadata?: string
+  anchorIndex?: number
+  transaction?: {
+    hash: Hex
+    from: Hex
+    to: Hex | undefined
+    value: bigint
+    nonce: bigint
+    status: 0 | 1
+    tokenTransfers: TokenTransferClaim[]
+  }
+}
+
+export type VerifyResult =
+  | { valid: true; claims: ProofClaims }
+  | { valid: false; failedStep: VerifyStep; reason: string }
+
+export interface VerifyOptions {
+  /** The file the proof is about; its keccak256 must be the proven content hash. */
+  file?: Uint8Array
+  crypto?: VerifierCrypto
+}
+
+class StepFailure extends Error {
+  constructor(
+    readonly step: VerifyStep,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+function fail(step: VerifyStep, message: string): never {
+  throw new StepFailure(step, message)
+}
+
+/** Runs `fn`, turning any error into a failure of `step` (decoders throw SteleError on malformed input). */
+function at<T>(step: VerifyStep, what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (error) {
+    if (error instanceof StepFailure) throw error
+    return fail(step, `${what}: ${errorMessage(error)}`)
+  }
+}
+
+/** Verifies one bundle against the chain's genesis (genesis.json's chainId and validators). */
+export function verifyProofBundle(bundleInput: string | unknown, genesisInput: VerifierGenesis | unknown, options: VerifyOptions = {}): VerifyResult {
+  const crypto = options.crypto ?? nobleVerifierCrypto
+  return run(() => verifyOrThrow(bundleInput, genesisInput, options.file, crypto, (hash, seal) => bytesToHex(crypto.recoverAddress(hash, seal))))
+}
+
+export interface ProofVerifier {
+  verify(bundle: string | unknown, options?: { file?: Uint8Array }): VerifyResult
+}
+
+/**
+ * A verifier for many bundles of one chain. It remembers which address each (seal hash, seal) pair recovers
+ * to, so bundles sharing blocks or validator-set evidence skip repeated signature recovery; every other
+ * check runs for every bundle. The memo holds facts about signatures only, so it cannot make a bad bundle pass.
+ */
+export function createProofVerifier(genesis: VerifierGenesis | unknown, options: { crypto?: VerifierCrypto; maxCachedSeals?: number } = {}): ProofVerifier {
+  const crypto = options.crypto ?? nobleVerifierCrypto
+  const maxCachedSeals = options.maxCachedSeals ?? 100_000
+  const signers = new Map<string, string>()
+  const recover = (hash: Uint8Array, seal: Uint8Array): string => {
+    const key = bytesToHex(hash) + bytesToHex(seal).slice(2)
+    let signer = signers.get(key)
+    if (signer === undefined) {
+      signer = bytesToHex(crypto.recoverAddress(hash, seal))
+      if (signers.size >= maxCachedSeals) signers.clear()
+      signers.set(key, signer)
+    }
+    return signer
+  }
+  return { verify: (bundle, o = {}) => run(() => verifyOrThrow(bundle, genesis, o.file, crypto, recover)) }
+}
+
+type RecoverSigner = (hash: Uint8Array, seal: Uint8Array) => string
+
+function run(verify: () => ProofClaims): VerifyResult {
+  try {
+    return { valid: true, claims: verify() }
+  } catch (error) {
+    if (error instanceof StepFailure) return { valid: false, failedStep: error.step, reason: error.message }
+    if (error instanceof SteleError) return { valid: false, failedStep: 'format', reason: error.message }
+    throw error
+  }
+}
+
+interface Genesis {
+  chainId: bigint
+  validators: Uint8Array[]
+}
+
+interface VerifiedHeader {
+  header: BlockHeader
+  hash: Uint8Array
+}
+
+function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8Array | undefined, crypto: VerifierCrypto, recover: RecoverSigner): ProofClaims {
+  const bundle = at('format', 'proof', () => parseProofBundle(bundleInput))
+  const genesis = parseVerifierGenesis(genesisInput)
+  const chainId = BigInt(bundle.chainId) // the parser admits only canonical hex quantities
+  if (chainId !== genesis.chainId) {
+    fail('genesis', `the proof is for chain ${bundle.chainId}, the genesis is chain ${genesis.chainId}`)
+  }
+  const changes = bundle.validatorSetChanges.map((h, i) => decodeCanonicalHeader(h, 'validatorSet', `validatorSetChanges[${i}]`, crypto))
+
+  let claims: ProofClaims
+  let targets: VerifiedHeader[]
+  if (bundle.kind === 'anchor') {
+    const a = bundle.anchor
+    const block = decodeCanonicalHeader(a.header, 'header', 'anchor.header', crypto)
+    const hash = hexToBytes(a.hash)
+    if (hash.length !== 32) fail('merklePath', 'the anchored hash must be 32 bytes')
+    const siblings = a.siblings.map(hexToBytes)
+    const root = merkleRootFromProof(hash, { leafIndex: a.leafIndex, leafCount: a.leafCount, siblings }, crypto.keccak256)
+    if (root === undefined) fail('merklePath', 'the Merkle path does not fit its leaf index and count')
+    if (!equalBytes(root, block.header.extraData.vanity)) fail('anchorRoot', 'the Merkle path does not lead to the root in the block header')
+    checkFile(file, hash, crypto)
+    claims = { ...blockClaims('anchor', chainId, block), contentHash: bytesToHex(hash), anchorIndex: a.leafIndex }
+    targets = [block]
+  } else if (bundle.kind === 'registration') {
+    const reg = receiptLog(bundle.registration, 'registration', crypto)
+    const log = reg.log
+    if (!equalBytes(log.address, DATA_REGISTRY_ADDRESS) || log.topics.length !== 3 || !equalBytes(log.topics[0] as Uint8Array, TOPIC_REGISTERED)) {
+      fail('registryLog', 'the log is not a Registered event of the data registry')
+    }
+    const contentHash = log.topics[1] as Uint8Array
+    if (bytesToHex(contentHash) !== bundle.contentHash) fail('registryLog', 'the log registers a different content hash than the proof names')
+    const registrant = topicAddress(log.topics[2] as Uint8Array, 'registryLog')
+    const { licence, metadata } = at('registryLog', 'Registered data', () => decodeRegisteredData(log.data))
+    let owner = registrant
+    let ownerAsOfBlock = reg.block.header.number
+    let previous = position(reg)
+    targets = [reg.block]
+    for (const [i, evidence] of bundle.transfers.entries()) {
+      const t = receiptLog(evidence, `transfers[${i}]`, crypto)
+      const tl = t.log
+      if (!equalBytes(tl.address, DATA_REGISTRY_ADDRESS) || tl.topics.length !== 4 || !equalBytes(tl.topics[0] as Uint8Array, TOPIC_TRANSFERRED)) {
+        fail('transfers', `transfers[${i}] is not a Transferred event of the data registry`)
+      }
+      if (!equalBytes(tl.topics[1] as Uint8Array, contentHash)) fail('transfers', `transfers[${i}] moves another content hash`)
+      const from = topicAddress(tl.topics[2] as Uint8Array, 'transfers')
+      if (!equalBytes(from, owner)) fail('transfers', `transfers[${i}] is from ${bytesToHex(from)}, who was not the owner`)
+      const here = position(t)
+      if (comparePositions(here, previous) <= 0) fail('transfers', `transfers[${i}] is not after the previous event`)
+      previous = here
+      owner = topicAddress(tl.topics[3] as Uint8Array, 'transfers')
+      ownerAsOfBlock = t.block.header.number
+      targets.push(t.block)
+    }
+    checkFile(file, contentHash, crypto)
+    claims = {
+      ...blockClaims('registration', chainId, reg.block),
+      contentHash: bytesToHex(contentHash),
+      owner: bytesToHex(owner),
+      ownerAsOfBlock,
+      registrant: bytesToHex(registrant),
+      licence,
+      metadata,
+    }
+  } else {
+    const t = bundle.transaction
+    const block = decodeCanonicalHeader(t.header, 'header', 'transaction.header', crypto)
+    const raw = hexToBytes(t.transaction)
+    const key = trieIndexKey(t.transactionIndex)
+    const included = at('transactionInclusion', 'transaction proof', () => readTrieProof(block.header.transactionsRoot, key, t.transactionProof.map(hexToBytes), crypto.keccak256))
+    if (included === undefined || !equalBytes(included, raw)) fail('transactionInclusion', 'the transaction is not in the block at that index')
+    const tx = at('transaction', 'transaction', () => decodeTransaction(raw, crypto.keccak256))
+    if (tx.chainId !== undefined && tx.chainId !== chainId) fail('transaction', `the transaction is signed for chain ${tx.chainId}`)
+    const from = at('transaction', 'sender', () => crypto.recoverAddress(tx.signingHash, tx.signature))
+    const receiptBytes = hexToBytes(t.receipt)
+    const receiptIncluded = at('receiptInclusion', 'receipt proof', () => readTrieProof(block.header.receiptsRoot, key, t.receiptProof.map(hexToBytes), crypto.keccak256))
+    if (receiptIncluded === undefined || !equalBytes(receiptIncluded, receiptBytes)) fail('receiptInclusion', 'the receipt is not in the block at that index')
+    const receipt = at('receiptInclusion', 'receipt', () => decodeReceipt(receiptBytes))
+    const tokenTransfers: TokenTransferClaim[] = []
+    for (const log of receipt.logs) {
+      // ERC-20 Transfer: three topics and the amount as data (ERC-721 indexes the token id as a fourth topic).
+      if (log.topics.length === 3 && equalBytes(log.topics[0] as Uint8Array, TOPIC_ERC20_TRANSFER) && log.data.length === 32) {
+        tokenTransfers.push({
+          token: bytesToHex(log.address),
+          from: bytesToHex(topicAddress(log.topics[1] as Uint8Array, 'receiptInclusion')),
+          to: bytesToHex(topicAddress(log.topics[2] as Uint8Array, 'receiptInclusion')),
+          value: bytesToBigint(log.data),
+        })
+      }
+    }
+    claims = {
+      ...blockClaims('transaction', chainId, block),
+      transaction: {
+        hash: bytesToHex(crypto.keccak256(raw)),
+        from: bytesToHex(from),
+        to: tx.to === undefined ? undefined : bytesToHex(tx.to),
+        value: tx.value,
+        nonce: tx.nonce,
+        status: receipt.status,
+        tokenTransfers,
+      },
+    }
+    targets = [block]
+  }
+  verifyValidatorChain(genesis.validators, changes, targets, crypto, recover)
+  return claims
+}
+
+function parseVerifierGenesis(input: unknown): Genesis {
+  if (typeof input !== 'object' || input === null) fail('genesis', 'the genesis must be an object with chainId and validators')
+  const g = input as Record<string, unknown>
+  const chainId = at('genesis', 'genesis chainId', () => {
+    const c = g.chainId
+    if (typeof c === 'bigint') return c
+    if (typeof c === 'number' && Number.isSafeInteger(c) && c >= 0) return BigInt(c)
+    if (typeof c === 'string' && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(c)) return BigInt(c)
+    throw new Error('must be a non-negative integer')
+  })
+  if (!Array.isArray(g.validators) || g.validators.length === 0) fail('genesis', 'genesis.validators must list at least one address')
+  const validators = g.validators.map((v: unknown, i: number) => {
+    const bytes = v instanceof Uint8Array ? v : isHex(v) ? at('genesis', `validators[${i}]`, () => hexToBytes(v)) : undefined
+    if (bytes === undefined || bytes.length !== 20) fail('genesis', `genesis.validators[${i}] is not a 20-byte address`)
+    return bytes
+  })
+  checkDistinct(validators, 'genesis', 'genesis.validators')
+  return { chainId, validators }
+}
+
+function decodeCanonicalHeader(hex: Hex, step: VerifyStep, what: string, crypto: VerifierCrypto): VerifiedHeader {
+  const bytes = hexToBytes(hex)
+  const header = at(step, what, () => decodeHeader(bytes))
+  // Re-encoding must give the same bytes: otherwise two encodings would share one seal.
+  if (!equalBytes(encodeHeader(header, 'full'), bytes)) fail(step, `${what} is not canonically encoded`)
+  if (header.number < 1n) fail(step, `${what} is the genesis block, which proves nothing`)
+  checkDistinct(header.extraData.validators, step, `${what} validators`)
+  return { header, hash: crypto.keccak256(encodeHeader(header, 'withoutSealsAndRound')) }
+}
+
+interface ReceiptLog {
+  block: VerifiedHeader
+  transactionIndex: number
+  logIndex: number
+  log: { address: Uint8Array; topics: Uint8Array[]; data: Uint8Array }
+}
+
+function receiptLog(e: ReceiptEvidenceJson, what: string, crypto: VerifierCrypto): ReceiptLog {
+  const block = decodeCanonicalHeader(e.header, 'header', `${what}.header`, crypto)
+  const receiptBytes = hexToBytes(e.receipt)
+  const included = at('receiptInclusion', `${what} receipt proof`, () =>
+    readTrieProof(block.header.receiptsRoot, trieIndexKey(e.transactionIndex), e.receiptProof.map(hexToBytes), crypto.keccak256),
+  )
+  if (included === undefined || !equalBytes(included, receiptBytes)) fail('receiptInclusion', `${what}: the receipt is not in the block at that index`)
+  const receipt = at('receiptInclusion', `${what} receipt`, () => decodeReceipt(receiptBytes))
+  if (receipt.status !== 1) fail('registryLog', `${what}: the transaction failed`)
+  const log = receipt.logs[e.logIndex]
+  if (log === undefined) fail('registryLog', `${what}: the receipt has no log ${e.logIndex}`)
+  return { block, transactionIndex: e.transactionIndex, logIndex: e.logIndex, log }
+}
+
+type Position = [bigint, number, number]
+const position = (r: ReceiptLog): Position => [r.block.header.number, r.transactionIndex, r.logIndex]
+function comparePositions(a: Position, b: Position): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1
+  return a[1] !== b[1] ? a[1] - b[1] : a[2] - b[2]
+}
+
+function topicAddress(topic: Uint8Array, step: VerifyStep): Uint8Array {
+  if (topic.subarray(0, 12).some((b) => b !== 0)) fail(step, 'an address topic has nonzero padding')
+  return topic.slice(12)
+}
+
+function checkFile(file: Uint8Array | undefined, contentHash: Uint8Array, crypto: VerifierCrypto): void {
+  if (file === undefined) return
+  const actual = crypto.keccak256(file)
+  if (!equalBytes(actual, contentHash)) fail('contentHash', `the file hashes to ${bytesToHex(actual)}, the proof is about ${bytesToHex(contentHash)}`)
+}
+
+function blockClaims(kind: ProofClaims['kind'], chainId: bigint, block: VerifiedHeader): ProofClaims {
+  return { kind, chainId, blockNumber: block.header.number, blockHash: bytesToHex(block.hash), timestamp: block.header.timestamp }
+}
+
+function checkDistinct(addresses: readonly Uint8Array[], step: VerifyStep, what: string): void {
+  const seen = new Set(addresses.map(bytesToHex))
+  if (seen.size !== addresses.length) fail(step, `${what} lists an address twice`)
+}
+
+function sameSet(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false
+  const set = new Set(a.map(bytesToHex))
+  return b.every((x) => set.has(bytesToHex(x)))
+}
+
+/** QBFT's quorum: ceil(2n/3) of the validators. */
+export function quorumSize(validatorCount: number): number {
+  return Math.ceil((2 * validatorCount) / 3)
+}
+
+/**
+ * Besu's rule: block h is sealed by the validators listed in block h-1's extraData (genesis for block 1), and
+ * block h's own list is the set after h. The evidence is every header whose list differs from its parent's;
+ * walking them from genesis gives the set that sealed each target. A target whose own list the walk cannot
+ * explain means a change was left out.
+ */
+function verifyValidatorChain(genesisValidators: Uint8Array[], changes: VerifiedHeader[], targets: VerifiedHeader[], crypto: VerifierCrypto, recover: RecoverSigner): void {
+  for (let i = 1; i < changes.length; i++) {
+    if ((changes[i] as VerifiedHeader).header.number <= (changes[i - 1] as VerifiedHeader).header.number) {
+      fail('validatorSet', 'validator-set changes are not in ascending block order')
+    }
+  }
+  const ordered = [...targets].sort((a, b) => (a.header.number < b.header.number ? -1 : a.header.number > b.header.number ? 1 : 0))
+  let set = genesisValidators
+  let next = 0
+  // Applies the changes below `height` (all remaining ones when undefined).
+  const applyChangesBelow = (height: bigint | undefined) => {
+    while (next < changes.length && (height === undefined || (changes[next] as VerifiedHeader).header.number < height)) {
+      const change = changes[next] as VerifiedHeader
+      checkSeals(change, set, 'validatorSet', crypto, recover)
+      if (sameSet(change.header.extraData.validators, set)) {
+        fail('validatorSet', `block ${change.header.number} is listed as a validator-set change but keeps the set`)
+      }
+      set = change.header.extraData.validators
+      next++
+    }
+  }
+  for (const target of ordered) {
+    const height = target.header.number
+    applyChangesBelow(height)
+    checkSeals(target, set, 'seals', crypto, recover)
+    const changeHere = changes[next]
+    let after = set
+    if (changeHere !== undefined && changeHere.header.number === height) {
+      if (!equalBytes(changeHere.hash, target.hash)) fail('validatorSet', `the change listed at block ${height} is not the proven block`)
+      after = changeHere.header.extraData.validators
+    }
+    if (!sameSet(target.header.extraData.validators, after)) {
+      fail('validatorSet', `block ${height} lists validators the evidence does not account for: a validator-set change is missing`)
+    }
+  }
+  // Changes after the last target are not needed, but they were supplied, so they are checked too.
+  applyChangesBelow(undefined)
+}
+
+function checkSeals(block: VerifiedHeader, validators: readonly Uint8Array[], step: VerifyStep, crypto: VerifierCrypto, recover: RecoverSigner): void {
+  const { header } = block
+  const sealHash = crypto.keccak256(encodeHeader(header, 'withoutSeals'))
+  const members = new Set<string>(validators.map(bytesToHex))
+  const signers = new Set<string>()
+  // Evidence headers fail as 'validatorSet'; the proven block's own seals as 'seals' or 'quorum'.
+  const sealStep: VerifyStep = step === 'validatorSet' ? step : 'seals'
+  for (const [i, seal] of header.extraData.seals.entries()) {
+    const signer = at(sealStep, `block ${header.number} seal ${i}`, () => recover(sealHash, seal))
+    if (!members.has(signer)) fail(sealStep, `block ${header.number} seal ${i} is by ${signer}, not a validator of that height`)
+    if (signers.has(signer)) fail(sealStep, `block ${header.number} has two seals by ${signer}`)
+    signers.add(signer)
+  }
+  const needed = quorumSize(validators.length)
+  if (signers.size < needed) {
+    fail(step === 'validatorSet' ? step : 'quorum', `block ${header.number} has ${signers.size} seals, the quorum of ${validators.length} validators is ${needed}`)
+  }
+}
