@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
@@ -245,6 +247,50 @@ test('libp2p network: garbage sync requests from a permitted peer do not hurt th
 
     assert.deepEqual(await honest.requestBlocks(server.peerId, 9n, 5), [blockBytes(9n), blockBytes(10n)])
     assert.equal((await honest.requestStatus(server.peerId)).head, 10n)
+  } finally {
+    await raw.stop()
+    await Promise.all(networks.map((n) => n.stop()))
+  }
+})
+
+test('libp2p network: malformed gossip from a permitted peer is dropped; honest gossip still flows', async () => {
+  const keys = nodeKeys(3)
+  const permitted = new Set(keys.map(peerIdFromNodeKey))
+  const networks = await startChain(keys.slice(0, 2), permitted)
+  const [a, b] = networks as [Libp2pNetwork, Libp2pNetwork]
+  const raw = await createLibp2p({
+    privateKey: libp2pKeyFromNodeKey(keys[2] as Uint8Array),
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, floodPublish: true }),
+    },
+  })
+  await raw.start()
+  try {
+    await waitConnected(networks)
+    raw.services.pubsub.subscribe('/stele/1/tx')
+    raw.services.pubsub.subscribe('/stele/1/consensus')
+    await raw.dial(multiaddr(`/ip4/${HOST}/tcp/${a.listenPort()}/p2p/${a.peerId}`))
+    await waitFor(() => a.topicPeers('tx').length === 2, 'raw peer subscribed on a')
+    const got: string[] = []
+    a.subscribe('tx', (data) => got.push(`tx:${data.length}`))
+    a.subscribe('consensus', (data) => got.push(`consensus:${data.length}`))
+    // A batch whose item claims more bytes than it holds, an item over the tx limit, an oversized
+    // consensus message: all rejected by the topic validators.
+    await raw.services.pubsub.publish('/stele/1/tx', Uint8Array.of(0, 0, 0, 9, 1, 2))
+    const overLimit = new Uint8Array(4 + 256 * 1024 + 1)
+    new DataView(overLimit.buffer).setUint32(0, 256 * 1024 + 1)
+    await raw.services.pubsub.publish('/stele/1/tx', overLimit)
+    await raw.services.pubsub.publish('/stele/1/consensus', new Uint8Array(4 * 1024 * 1024 - 64 * 1024 + 1))
+    // A well-formed batch from the same peer is accepted, proving the earlier ones were seen.
+    await raw.services.pubsub.publish('/stele/1/tx', Uint8Array.of(0, 0, 0, 2, 7, 7))
+    await waitFor(() => got.length >= 1, 'well-formed batch delivered')
+    await b.publish('consensus', Uint8Array.of(1, 2, 3))
+    await waitFor(() => got.length >= 2, 'honest gossip delivered')
+    assert.deepEqual(got, ['tx:2', 'consensus:3'])
   } finally {
     await raw.stop()
     await Promise.all(networks.map((n) => n.stop()))

@@ -144,7 +144,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   }
   const deny = (peerId: PeerId): boolean => {
     const refused = !isAllowed(peerId.toString())
-    if (refused) logger.info('refused a peer that is not permitted', { peer: peerId.toString() })
+    if (refused) logger.info('refused a peer (not permitted or banned)', { peer: peerId.toString() })
     return refused
   }
 
@@ -214,8 +214,14 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     const topic = topicByWire.get(msg.topic)
     if (topic === undefined) return
     const from = propagationSource.toString()
-    // The validator has already checked that a batch decodes.
-    const items = BATCHED_TOPICS.has(topic) ? decodeGossipBatch(msg.data, TOPIC_MAX_BYTES[topic]) : [msg.data]
+    let items: Uint8Array[]
+    try {
+      // The topic validator has already refused batches that do not decode; this is belt and braces.
+      items = BATCHED_TOPICS.has(topic) ? decodeGossipBatch(msg.data, TOPIC_MAX_BYTES[topic]) : [msg.data]
+    } catch (error) {
+      logger.warn('undecodable gossip batch', { topic, from, error: errorMessage(error) })
+      return
+    }
     for (const item of items) {
       for (const handler of handlers.get(topic) ?? []) {
         try {
