@@ -275,6 +275,10 @@ test('libp2p network: malformed gossip from a permitted peer is dropped; honest 
     raw.services.pubsub.subscribe('/stele/1/consensus')
     await raw.dial(multiaddr(`/ip4/${HOST}/tcp/${a.listenPort()}/p2p/${a.peerId}`))
     await waitFor(() => a.topicPeers('tx').length === 2, 'raw peer subscribed on a')
+    await waitFor(
+      () => ['tx', 'consensus'].every((t) => raw.services.pubsub.getSubscribers(`/stele/1/${t}`).some((id) => id.toString() === a.peerId)),
+      'raw peer knows what a subscribes to',
+    )
     const got: string[] = []
     a.subscribe('tx', (data) => got.push(`tx:${data.length}`))
     a.subscribe('consensus', (data) => got.push(`consensus:${data.length}`))
