@@ -38,6 +38,8 @@ export interface SimOptions {
   maxMessageBytes?: number
   /** Memoize signer recovery across nodes (same bytes, same signer). Off for the benchmark's operation counts. */
   cacheRecovery?: boolean
+  /** Check agreement and validity on every finalized block (costs signature recoveries). Off only for the benchmark. */
+  checkInvariants?: boolean
 }
 
 export class SimViolation extends Error {
@@ -233,6 +235,7 @@ export class SimNetwork {
       duplicateRate: 0,
       maxMessageBytes: 64 * 1024,
       cacheRecovery: true,
+      checkInvariants: true,
       ...options,
     }
     const o = this.options
@@ -432,6 +435,7 @@ export class SimNetwork {
 
   /** Agreement and validity for a block a node is about to add (finalized by itself, or synced). */
   private checkFinalized(node: SimNode, block: Block, ownRound: boolean): void {
+    if (!this.options.checkInvariants) return
     const height = block.header.number
     const digest = bytesToHex(block.hash)
     if (node.kind === 'honest') {
