@@ -25,10 +25,18 @@ export interface StateContext {
   hasRoot(root: Uint8Array): boolean
 }
 
+// bigintToBytes without the hex validation: these values come from bigint arithmetic, never from input.
+function uintToBytes(value: bigint): Uint8Array {
+  if (value === 0n) return new Uint8Array(0)
+  if (value < 0n) return bigintToBytes(value) // throws the usual error
+  const hex = value.toString(16)
+  return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex')
+}
+
 /** RLP [nonce, balance, storageRoot, codeHash], written directly: it is encoded for every changed account. */
 export function encodeAccount(account: StoredAccount): Uint8Array {
-  const nonce = bigintToBytes(account.nonce)
-  const balance = bigintToBytes(account.balance)
+  const nonce = uintToBytes(account.nonce)
+  const balance = uintToBytes(account.balance)
   const itemLength = (b: Uint8Array) => (b.length === 1 && (b[0] as number) < 0x80 ? 1 : 1 + b.length)
   const payload = itemLength(nonce) + itemLength(balance) + 66
   if (payload >= 56 + 256 || nonce.length > 55 || balance.length > 55) {

@@ -4,7 +4,7 @@ import { keccak256 } from '../crypto/keccak.js'
 
 interface KeccakState {
   initialize(rate: number, capacity: number): void
-  absorb(data: Buffer): void
+  absorb(data: Uint8Array): void
   squeeze(length: number): Buffer
 }
 
@@ -22,7 +22,8 @@ export const fastKeccak256: (data: Uint8Array) => Uint8Array = (() => {
     const state = new State()
     return (data: Uint8Array) => {
       state.initialize(1088, 512)
-      state.absorb(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+      // N-API reads any Uint8Array (view offsets included) as a buffer.
+      state.absorb(data)
       // Copied into a small on-heap array: the addon's external buffer would outlive it with a finalizer.
       const out = new Uint8Array(32)
       out.set(state.squeeze(32))

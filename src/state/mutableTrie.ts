@@ -103,8 +103,14 @@ export class MutableTrie {
       node.hash = undefined
       return node
     }
-    if (node.kind === BRANCH) return { ...node, children: node.children.slice(), enc: undefined, hash: undefined, owner: this }
-    return { ...node, enc: undefined, hash: undefined, owner: this }
+    // Literal shapes (not spreads) keep every node object in one hidden class.
+    const copy: TrieNode =
+      node.kind === BRANCH
+        ? { kind: BRANCH, children: node.children.slice(), enc: undefined, hash: undefined, owner: this }
+        : node.kind === LEAF
+          ? { kind: LEAF, path: node.path, value: node.value, enc: undefined, hash: undefined, owner: this }
+          : { kind: EXTENSION, path: node.path, child: node.child, enc: undefined, hash: undefined, owner: this }
+    return copy as T
   }
 
   private insert(ref: NodeRef | undefined, key: Uint8Array, depth: number, value: Uint8Array): NodeRef {

@@ -1,7 +1,7 @@
 import type { AccountFields, StateManagerInterface, StorageDump } from '@ethereumjs/common'
 import { Account, type Address } from '@ethereumjs/util'
 import { fastKeccak256 as keccak256 } from './fastKeccak.js'
-import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
+import { bytesToHex, compareBytes, equalBytes, hexToBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { rlpEncode } from '../primitives/rlp.js'
 import { WriteBatch } from './kvStore.js'
@@ -13,7 +13,7 @@ import { encodeNode, nodeHash, type TrieNode } from './trieNode.js'
 
 /** Accounts on the empty root from which the bulk (sorted build) path is used. */
 export const BULK_THRESHOLD = 20_000
-const BULK_CHUNK = 50_000
+const BULK_CHUNK = 20_000
 
 /** The `meta` key holding the committed state head root. */
 export const STATE_HEAD_KEY = new TextEncoder().encode('state/headRoot')
@@ -368,8 +368,10 @@ export class FlatStateManager implements StateManagerInterface {
   private bulkWriteAccounts(): Uint8Array {
     const store = this.ctx.store
     let chunk = new WriteBatch()
+    // Sorted chunks touch each B-tree page once, which keeps LMDB's dirty pages (and so RSS) small.
     const flush = (limit: number) => {
       if (chunk.size >= limit) {
+        chunk.ops.sort((a, b) => (a.space === b.space ? compareBytes(a.key, b.key) : a.space < b.space ? -1 : 1))
         store.write(chunk)
         chunk = new WriteBatch()
       }
@@ -418,9 +420,10 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private baseAccount(key: string): StoredAccount | null {
+    if (this.base.rootRef === undefined) return null
     let account = this.baseAccounts.get(key)
     if (account === undefined) {
-      account = this.base.account(this.addressOf(key), this.hashedAddress(key)) ?? null
+      account = this.base.account(this.addressOf(key), this.base.isHead() ? undefined : this.hashedAddress(key)) ?? null
       this.baseAccounts.set(key, account)
     }
     return account

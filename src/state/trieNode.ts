@@ -58,9 +58,9 @@ export function encodeNode(node: TrieNode): Uint8Array {
   if (node.enc !== undefined) return node.enc
   let enc: Uint8Array
   if (node.kind === LEAF) {
-    enc = encodeList([encodeString(hexPrefix(node.path, true)), encodeString(node.value)])
+    enc = encodeShortNode(node.path, true, node.value, false)
   } else if (node.kind === EXTENSION) {
-    enc = encodeList([encodeString(hexPrefix(node.path, false)), encodeRef(node.child)])
+    enc = encodeShortNode(node.path, false, encodeRef(node.child), true)
   } else {
     enc = encodeBranch(node.children)
   }
@@ -74,6 +74,50 @@ export function nodeHash(node: TrieNode): Uint8Array {
   const enc = encodeNode(node)
   node.hash = keccak256(enc)
   return node.hash
+}
+
+/** A leaf or extension: [hex-prefixed path, value or child reference] written in one buffer. */
+function encodeShortNode(path: Uint8Array, leaf: boolean, second: Uint8Array, secondIsEncoded: boolean): Uint8Array {
+  const hp = hexPrefix(path, leaf)
+  if (second.length >= 0xff00) {
+    return encodeList([encodeString(hp), secondIsEncoded ? second : encodeString(second)])
+  }
+  const hpLength = hp.length === 1 && (hp[0] as number) < 0x80 ? 1 : hp.length + (hp.length < 56 ? 1 : 2)
+  const secondHeader = secondIsEncoded || (second.length === 1 && (second[0] as number) < 0x80) ? 0 : second.length < 56 ? 1 : second.length < 256 ? 2 : 3
+  const payload = hpLength + secondHeader + second.length
+  const listHeader = payload < 56 ? 1 : payload < 256 ? 2 : 3
+  const out = new Uint8Array(listHeader + payload)
+  let o = 0
+  if (payload < 56) out[o++] = 0xc0 + payload
+  else if (payload < 256) {
+    out[o++] = 0xf8
+    out[o++] = payload
+  } else {
+    out[o++] = 0xf9
+    out[o++] = payload >> 8
+    out[o++] = payload & 0xff
+  }
+  if (hpLength === 1) out[o++] = hp[0] as number
+  else {
+    if (hp.length < 56) out[o++] = 0x80 + hp.length
+    else {
+      out[o++] = 0xb8
+      out[o++] = hp.length
+    }
+    out.set(hp, o)
+    o += hp.length
+  }
+  if (secondHeader === 1) out[o++] = 0x80 + second.length
+  else if (secondHeader === 2) {
+    out[o++] = 0xb8
+    out[o++] = second.length
+  } else if (secondHeader === 3) {
+    out[o++] = 0xb9
+    out[o++] = second.length >> 8
+    out[o++] = second.length & 0xff
+  }
+  out.set(second, o)
+  return out
 }
 
 // Branches are most of the hashing work: encode them in one pass into one buffer.
