@@ -100,6 +100,26 @@ test('libp2p network: a burst of transactions arrives complete, each once (batch
   }
 })
 
+test('libp2p network: an identical consensus payload is delivered once', async () => {
+  const keys = nodeKeys(2)
+  const networks = await startChain(keys, new Set(keys.map(peerIdFromNodeKey)))
+  const [a, b] = networks as [Libp2pNetwork, Libp2pNetwork]
+  try {
+    await waitConnected(networks)
+    await waitGossipReady(networks, 'consensus')
+    const got: number[] = []
+    b.subscribe('consensus', (data) => got.push(data[0] as number))
+    await a.publish('consensus', Uint8Array.of(1))
+    await a.publish('consensus', Uint8Array.of(1))
+    await a.publish('consensus', Uint8Array.of(2))
+    // One connection, in order: a second copy of 1 would arrive before 2.
+    await waitFor(() => got.includes(2), 'marker delivered')
+    assert.deepEqual(got, [1, 2])
+  } finally {
+    await Promise.all(networks.map((n) => n.stop()))
+  }
+})
+
 test('libp2p network: bad configuration is refused with CONFIG', async () => {
   const [key] = nodeKeys(1) as [Uint8Array]
   const base = { privateKey: key, listen: { host: HOST, port: 0 } }

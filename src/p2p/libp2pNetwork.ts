@@ -78,6 +78,11 @@ export interface Libp2pNetworkConfig {
   reconnect?: Partial<ReconnectOptions>
   /** Gossipsub heartbeat; small networks can afford a short one, which heals meshes quickly. */
   heartbeatIntervalMs?: number
+  /**
+   * How long gossipsub remembers a message id (default 2 minutes): an identical payload published again
+   * within this time is not delivered again.
+   */
+  gossipSeenTtlMs?: number
   /** Prefix of wire topic names, e.g. `/stele/<chain id>`; nodes must agree on it. */
   topicPrefix?: string
   dialTimeoutMs?: number
@@ -179,6 +184,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
         ignoreDuplicatePublishError: true,
         doPX: false,
         heartbeatInterval: config.heartbeatIntervalMs ?? 500,
+        ...(config.gossipSeenTtlMs === undefined ? {} : { seenTTL: config.gossipSeenTtlMs }),
         allowedTopics: [...topicByWire.keys()],
         maxInboundDataLength: GOSSIP_MAX_RPC_BYTES,
         maxOutboundBufferSize: 4 * MAX_TOPIC_BYTES,
