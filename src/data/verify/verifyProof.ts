@@ -111,8 +111,8 @@ function at<T>(step: VerifyStep, what: string, fn: () => T): T {
 
 /** Verifies one bundle against the chain's genesis (genesis.json's chainId and validators). */
 export function verifyProofBundle(bundleInput: string | unknown, genesisInput: VerifierGenesis | unknown, options: VerifyOptions = {}): VerifyResult {
-  const crypto = options.crypto ?? nobleVerifierCrypto
-  return run(() => verifyOrThrow(bundleInput, genesisInput, options.file, crypto, (hash, seal) => bytesToHex(crypto.recoverAddress(hash, seal))))
+  const context = createContext(options.crypto ?? nobleVerifierCrypto, false, 0)
+  return run(() => verifyOrThrow(bundleInput, genesisInput, options.file, context))
 }
 
 export interface ProofVerifier {
@@ -120,28 +120,55 @@ export interface ProofVerifier {
 }
 
 /**
- * A verifier for many bundles of one chain. It remembers which address each (seal hash, seal) pair recovers
- * to, so bundles sharing blocks or validator-set evidence skip repeated signature recovery; every other
- * check runs for every bundle. The memo holds facts about signatures only, so it cannot make a bad bundle pass.
+ * A verifier for many bundles of one chain. It remembers, per exact header bytes, the decoded header, its
+ * hash and the address each seal recovers to, so bundles sharing blocks or validator-set evidence skip that
+ * work; every check that relates the parts (inclusion, roots, membership, quorum, set chain) runs for every
+ * bundle. The memo holds pure functions of the header bytes, so it cannot make a bad bundle pass.
  */
-export function createProofVerifier(genesis: VerifierGenesis | unknown, options: { crypto?: VerifierCrypto; maxCachedSeals?: number } = {}): ProofVerifier {
-  const crypto = options.crypto ?? nobleVerifierCrypto
-  const maxCachedSeals = options.maxCachedSeals ?? 100_000
-  const signers = new Map<string, string>()
-  const recover = (hash: Uint8Array, seal: Uint8Array): string => {
-    const key = bytesToHex(hash) + bytesToHex(seal).slice(2)
-    let signer = signers.get(key)
-    if (signer === undefined) {
-      signer = bytesToHex(crypto.recoverAddress(hash, seal))
-      if (signers.size >= maxCachedSeals) signers.clear()
-      signers.set(key, signer)
-    }
-    return signer
-  }
-  return { verify: (bundle, o = {}) => run(() => verifyOrThrow(bundle, genesis, o.file, crypto, recover)) }
+export function createProofVerifier(genesis: VerifierGenesis | unknown, options: { crypto?: VerifierCrypto; maxCachedHeaders?: number } = {}): ProofVerifier {
+  const context = createContext(options.crypto ?? nobleVerifierCrypto, true, options.maxCachedHeaders ?? 10_000)
+  return { verify: (bundle, o = {}) => run(() => verifyOrThrow(bundle, genesis, o.file, context)) }
 }
 
-type RecoverSigner = (hash: Uint8Array, seal: Uint8Array) => string
+interface Context {
+  crypto: VerifierCrypto
+  header(hex: Hex, step: VerifyStep, what: string): VerifiedHeader
+  /** Each seal's signer address (hex), or undefined where a seal does not recover. */
+  signers(block: VerifiedHeader): (string | undefined)[]
+}
+
+function createContext(crypto: VerifierCrypto, memo: boolean, maxEntries: number): Context {
+  const recoverAll = (block: VerifiedHeader) => {
+    const sealHash = crypto.keccak256(encodeHeader(block.header, 'withoutSeals'))
+    return block.header.extraData.seals.map((seal) => {
+      try {
+        return bytesToHex(crypto.recoverAddress(sealHash, seal))
+      } catch {
+        return undefined
+      }
+    })
+  }
+  if (!memo) return { crypto, header: (hex, step, what) => decodeCanonicalHeader(hex, step, what, crypto), signers: recoverAll }
+  const headers = new Map<string, VerifiedHeader>()
+  const signers = new WeakMap<VerifiedHeader, (string | undefined)[]>()
+  return {
+    crypto,
+    header(hex, step, what) {
+      let block = headers.get(hex)
+      if (block === undefined) {
+        block = decodeCanonicalHeader(hex, step, what, crypto) // throws on bad bytes: failures are never cached
+        if (headers.size >= maxEntries) headers.clear()
+        headers.set(hex, block)
+      }
+      return block
+    },
+    signers(block) {
+      let list = signers.get(block)
+      if (list === undefined) signers.set(block, (list = recoverAll(block)))
+      return list
+    },
+  }
+}
 
 function run(verify: () => ProofClaims): VerifyResult {
   try {
@@ -163,20 +190,21 @@ interface VerifiedHeader {
   hash: Uint8Array
 }
 
-function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8Array | undefined, crypto: VerifierCrypto, recover: RecoverSigner): ProofClaims {
+function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8Array | undefined, context: Context): ProofClaims {
+  const { crypto } = context
   const bundle = at('format', 'proof', () => parseProofBundle(bundleInput))
   const genesis = parseVerifierGenesis(genesisInput)
   const chainId = BigInt(bundle.chainId) // the parser admits only canonical hex quantities
   if (chainId !== genesis.chainId) {
     fail('genesis', `the proof is for chain ${bundle.chainId}, the genesis is chain ${genesis.chainId}`)
   }
-  const changes = bundle.validatorSetChanges.map((h, i) => decodeCanonicalHeader(h, 'validatorSet', `validatorSetChanges[${i}]`, crypto))
+  const changes = bundle.validatorSetChanges.map((h, i) => context.header(h, 'validatorSet', `validatorSetChanges[${i}]`))
 
   let claims: ProofClaims
   let targets: VerifiedHeader[]
   if (bundle.kind === 'anchor') {
     const a = bundle.anchor
-    const block = decodeCanonicalHeader(a.header, 'header', 'anchor.header', crypto)
+    const block = context.header(a.header, 'header', 'anchor.header')
     const hash = hexToBytes(a.hash)
     if (hash.length !== 32) fail('merklePath', 'the anchored hash must be 32 bytes')
     const siblings = a.siblings.map(hexToBytes)
@@ -187,7 +215,7 @@ function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8A
     claims = { ...blockClaims('anchor', chainId, block), contentHash: bytesToHex(hash), anchorIndex: a.leafIndex }
     targets = [block]
   } else if (bundle.kind === 'registration') {
-    const reg = receiptLog(bundle.registration, 'registration', crypto)
+    const reg = receiptLog(bundle.registration, 'registration', context)
     const log = reg.log
     if (!equalBytes(log.address, DATA_REGISTRY_ADDRESS) || log.topics.length !== 3 || !equalBytes(log.topics[0] as Uint8Array, TOPIC_REGISTERED)) {
       fail('registryLog', 'the log is not a Registered event of the data registry')
@@ -201,7 +229,7 @@ function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8A
     let previous = position(reg)
     targets = [reg.block]
     for (const [i, evidence] of bundle.transfers.entries()) {
-      const t = receiptLog(evidence, `transfers[${i}]`, crypto)
+      const t = receiptLog(evidence, `transfers[${i}]`, context)
       const tl = t.log
       if (!equalBytes(tl.address, DATA_REGISTRY_ADDRESS) || tl.topics.length !== 4 || !equalBytes(tl.topics[0] as Uint8Array, TOPIC_TRANSFERRED)) {
         fail('transfers', `transfers[${i}] is not a Transferred event of the data registry`)
@@ -228,7 +256,7 @@ function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8A
     }
   } else {
     const t = bundle.transaction
-    const block = decodeCanonicalHeader(t.header, 'header', 'transaction.header', crypto)
+    const block = context.header(t.header, 'header', 'transaction.header')
     const raw = hexToBytes(t.transaction)
     const key = trieIndexKey(t.transactionIndex)
     const included = at('transactionInclusion', 'transaction proof', () => readTrieProof(block.header.transactionsRoot, key, t.transactionProof.map(hexToBytes), crypto.keccak256))
@@ -266,7 +294,7 @@ function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8A
     }
     targets = [block]
   }
-  verifyValidatorChain(genesis.validators, changes, targets, crypto, recover)
+  verifyValidatorChain(genesis.validators, changes, targets, context)
   return claims
 }
 
@@ -307,8 +335,9 @@ interface ReceiptLog {
   log: { address: Uint8Array; topics: Uint8Array[]; data: Uint8Array }
 }
 
-function receiptLog(e: ReceiptEvidenceJson, what: string, crypto: VerifierCrypto): ReceiptLog {
-  const block = decodeCanonicalHeader(e.header, 'header', `${what}.header`, crypto)
+function receiptLog(e: ReceiptEvidenceJson, what: string, context: Context): ReceiptLog {
+  const { crypto } = context
+  const block = context.header(e.header, 'header', `${what}.header`)
   const receiptBytes = hexToBytes(e.receipt)
   const included = at('receiptInclusion', `${what} receipt proof`, () =>
     readTrieProof(block.header.receiptsRoot, trieIndexKey(e.transactionIndex), e.receiptProof.map(hexToBytes), crypto.keccak256),
@@ -365,7 +394,7 @@ export function quorumSize(validatorCount: number): number {
  * walking them from genesis gives the set that sealed each target. A target whose own list the walk cannot
  * explain means a change was left out.
  */
-function verifyValidatorChain(genesisValidators: Uint8Array[], changes: VerifiedHeader[], targets: VerifiedHeader[], crypto: VerifierCrypto, recover: RecoverSigner): void {
+function verifyValidatorChain(genesisValidators: Uint8Array[], changes: VerifiedHeader[], targets: VerifiedHeader[], context: Context): void {
   for (let i = 1; i < changes.length; i++) {
     if ((changes[i] as VerifiedHeader).header.number <= (changes[i - 1] as VerifiedHeader).header.number) {
       fail('validatorSet', 'validator-set changes are not in ascending block order')
@@ -378,7 +407,7 @@ function verifyValidatorChain(genesisValidators: Uint8Array[], changes: Verified
   const applyChangesBelow = (height: bigint | undefined) => {
     while (next < changes.length && (height === undefined || (changes[next] as VerifiedHeader).header.number < height)) {
       const change = changes[next] as VerifiedHeader
-      checkSeals(change, set, 'validatorSet', crypto, recover)
+      checkSeals(change, set, 'validatorSet', context)
       if (sameSet(change.header.extraData.validators, set)) {
         fail('validatorSet', `block ${change.header.number} is listed as a validator-set change but keeps the set`)
       }
@@ -389,7 +418,7 @@ function verifyValidatorChain(genesisValidators: Uint8Array[], changes: Verified
   for (const target of ordered) {
     const height = target.header.number
     applyChangesBelow(height)
-    checkSeals(target, set, 'seals', crypto, recover)
+    checkSeals(target, set, 'seals', context)
     const changeHere = changes[next]
     let after = set
     if (changeHere !== undefined && changeHere.header.number === height) {
@@ -404,15 +433,15 @@ function verifyValidatorChain(genesisValidators: Uint8Array[], changes: Verified
   applyChangesBelow(undefined)
 }
 
-function checkSeals(block: VerifiedHeader, validators: readonly Uint8Array[], step: VerifyStep, crypto: VerifierCrypto, recover: RecoverSigner): void {
+function checkSeals(block: VerifiedHeader, validators: readonly Uint8Array[], step: VerifyStep, context: Context): void {
   const { header } = block
-  const sealHash = crypto.keccak256(encodeHeader(header, 'withoutSeals'))
+  const recovered = context.signers(block)
   const members = new Set<string>(validators.map(bytesToHex))
   const signers = new Set<string>()
   // Evidence headers fail as 'validatorSet'; the proven block's own seals as 'seals' or 'quorum'.
   const sealStep: VerifyStep = step === 'validatorSet' ? step : 'seals'
-  for (const [i, seal] of header.extraData.seals.entries()) {
-    const signer = at(sealStep, `block ${header.number} seal ${i}`, () => recover(sealHash, seal))
+  for (const [i, signer] of recovered.entries()) {
+    if (signer === undefined) fail(sealStep, `block ${header.number} seal ${i} is not a valid signature`)
     if (!members.has(signer)) fail(sealStep, `block ${header.number} seal ${i} is by ${signer}, not a validator of that height`)
     if (signers.has(signer)) fail(sealStep, `block ${header.number} has two seals by ${signer}`)
     signers.add(signer)
