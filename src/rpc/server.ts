@@ -26,6 +26,8 @@ export interface RpcServerOptions {
   corsOrigin?: string
   /** Idle time after which a polling filter is dropped; default 5 minutes (geth). */
   filterTimeoutMs?: number
+  /** WebSocket liveness: a client that does not answer a ping within one interval is dropped; default 30 s. */
+  wsPingIntervalMs?: number
   logger?: RpcLogger
 }
 
@@ -148,7 +150,22 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     wsServer.handleUpgrade(req, socket, head, (ws) => onConnection(ws))
   })
 
+  // Dead peers (no TCP reset) would otherwise keep their subscriptions, and backend listeners, forever.
+  const unanswered = new WeakSet<WebSocket>()
+  const pingTimer = setInterval(() => {
+    for (const client of wsServer.clients) {
+      if (unanswered.has(client)) {
+        client.terminate()
+        continue
+      }
+      unanswered.add(client)
+      client.ping()
+    }
+  }, options.wsPingIntervalMs ?? 30_000)
+  pingTimer.unref()
+
   function onConnection(ws: WebSocket): void {
+    ws.on('pong', () => unanswered.delete(ws))
     const sendText = (text: string): void => {
       if (ws.readyState !== ws.OPEN) return
       if (ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
@@ -192,6 +209,7 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     close() {
       closing ??= new Promise<void>((resolve) => {
         filters.close()
+        clearInterval(pingTimer)
         for (const client of wsServer.clients) client.terminate()
         wsServer.close()
         httpServer.close(() => resolve())

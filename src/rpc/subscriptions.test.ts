@@ -99,6 +99,32 @@ describe('WebSocket JSON-RPC and subscriptions', () => {
     await waitFor(() => backend.listenerCount().blocks === baseline.blocks && backend.listenerCount().pending === baseline.pending, 'listeners released')
   })
 
+  it('a client that stops answering pings is dropped and its subscriptions end', async () => {
+    const local = createFakeRpcBackend()
+    const pinging = await createRpcServer({ backend: local, port: 0, wsPingIntervalMs: 50, logger: { error: () => {} } })
+    try {
+      const silent = new WebSocket(pinging.wsUrl, { autoPong: false })
+      await new Promise((resolve, reject) => {
+        silent.once('open', resolve)
+        silent.once('error', reject)
+      })
+      const polite = await openTestSocket(pinging.wsUrl)
+      const closed = new Promise((resolve) => silent.once('close', resolve))
+      silent.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }))
+      await polite.call('eth_subscribe', ['newHeads'])
+      await waitFor(() => local.listenerCount().blocks === 2, 'both subscribed')
+      await closed
+      await waitFor(() => local.listenerCount().blocks === 1, 'the silent client released')
+      // The client that answers pings keeps its subscription.
+      const id = (await polite.call('eth_subscribe', ['newHeads'])).result as string
+      local.mine([])
+      assert.ok(await polite.nextNotification(id))
+      await polite.close()
+    } finally {
+      await pinging.close()
+    }
+  })
+
   it('a message over the size limit closes the connection with 1009', async () => {
     const ws = new WebSocket(server.wsUrl)
     await new Promise((resolve) => ws.once('open', resolve))
