@@ -1,6 +1,8 @@
 import { errorMessage, isSteleError } from '../primitives/errors.js'
 import { devCommand } from './dev/devCommand.js'
 import { initCommand } from './init/initCommand.js'
+import { localnetCommand } from './localnet/localnetCommand.js'
+import { startCommand } from './start/startCommand.js'
 
 export interface Command {
   name: string
@@ -8,7 +10,7 @@ export interface Command {
   run(argv: string[]): Promise<number>
 }
 
-const COMMANDS: Command[] = [devCommand, initCommand]
+const COMMANDS: Command[] = [devCommand, initCommand, startCommand, localnetCommand]
 
 import { VERSION } from './version.js'
 

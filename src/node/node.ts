@@ -1,28 +1,38 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Genesis } from '../chain/genesis.js'
-import { signCommitSeal } from '../chain/seal.js'
+import { sign } from '../crypto/secp256k1.js'
 import type { Block, TxReceipt } from '../chain/types.js'
-import { privateKeyToAddress } from '../crypto/secp256k1.js'
+import { privateKeyToAddress, recoverAddress } from '../crypto/secp256k1.js'
+import { qbftBlockCodec } from '../consensus/blockCodec.js'
+import { hasCommitQuorum } from '../consensus/verifyCommittedBlock.js'
 import { createChainCommon } from '../execution/common.js'
 import { nextBaseFee } from '../execution/blockExecution.js'
-import { errorMessage } from '../primitives/errors.js'
+import { bytesToHex } from '../primitives/bytes.js'
+import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
 import type { Logger } from '../primitives/logger.js'
+import type { Network } from '../p2p/network.js'
+import { createBlockSync, type BlockSync } from '../p2p/blockSync.js'
 import { createRpcServer, type RpcServer } from '../rpc/server.js'
 import { createMemoryStore, openLmdbStore, type KvStore } from '../state/kvStore.js'
 import { createFlatStateDb } from '../state/flatStateDb.js'
 import { createTxPool, type TxPool } from '../txpool/txPool.js'
-import { createBlockProducer, type BlockProducer } from './blockProducer.js'
-import { openLedger, type Ledger } from './ledger.js'
+import { createQbftDriver, type QbftDriver } from './qbftDriver.js'
+import { openLedger, type ExecutedBlock, type Ledger } from './ledger.js'
 import { createRpcBackend } from './rpcBackend.js'
+import { createNodeMethods } from './nodeMethods.js'
 
 export interface NodeConfig {
   genesis: Genesis
-  /** The validator's secp256k1 key (also its p2p identity). */
+  /** The node's secp256k1 key: its validator key and its p2p identity. */
   nodeKey: Uint8Array
   /** Where the store lives; undefined keeps everything in memory (--ephemeral). */
   dataDir: string | undefined
   rpc: { host: string; port: number }
+  /** 'observer' follows the chain without taking part in consensus. */
+  role?: 'validator' | 'observer'
+  /** Peers; absent for a lone dev node. Started and stopped by the node. */
+  network?: Network
   /** Overrides genesis.blockPeriodMs (stele dev --block-time). */
   blockPeriodMs?: number
   clientVersion: string
@@ -34,13 +44,21 @@ export interface SteleNode {
   readonly pool: TxPool
   readonly rpc: RpcServer
   readonly address: Uint8Array
+  readonly consensus: QbftDriver | undefined
   stop(): Promise<void>
 }
 
-/** The composition root: opens storage, wires ledger, pool, block production and RPC, and stops them in order. */
+/** Peers re-poll each other's heads this often to catch up after missed blocks. */
+const SYNC_INTERVAL_MS = 2_000
+
+/**
+ * The composition root: opens storage, wires ledger, pool, consensus, network and RPC, and stops them in
+ * reverse order.
+ */
 export async function startNode(config: NodeConfig): Promise<SteleNode> {
-  const { genesis, logger } = config
+  const { genesis, logger, network } = config
   const log = logger.child('node')
+  const role = config.role ?? 'validator'
   let store: KvStore
   if (config.dataDir === undefined) store = createMemoryStore()
   else {
@@ -66,42 +84,136 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     onListenerError: (error) => log.warn('pending-transaction listener failed', { error: errorMessage(error) }),
   })
 
-  const periodMs = config.blockPeriodMs ?? genesis.blockPeriodMs
-  const producer: BlockProducer = createBlockProducer({
-    periodMs,
-    logger: log,
-    hasPending: () => pool.counts().pending > 0,
-    produce: async () => {
-      const head = blocks.head().header
-      const candidates = pool.selectForBlock({ gasLimit: head.gasLimit, baseFee: nextBaseFee(head) })
-      if (candidates.length === 0 && periodMs === 0) return
-      const started = performance.now()
-      const executed = await ledger.propose({
-        candidates,
-        anchors: [],
-        anchorRoot: new Uint8Array(32),
-        timestamp: BigInt(Math.floor(Date.now() / 1000)),
-        proposer: address,
-        round: 0,
-        validators: genesis.validators,
-      })
-      const dropped = executed.outcome.rejected.filter((r) => !r.retry).map((r) => r.tx.hash)
-      if (dropped.length > 0) pool.remove(dropped)
-      const unsealed = executed.block.header
-      const sealed = { ...unsealed, extraData: { ...unsealed.extraData, seals: [signCommitSeal(unsealed, config.nodeKey)] } }
-      const receipts = await ledger.commit(executed, sealed)
-      pool.onBlockCommitted(executed.outcome.included)
-      const block = blocks.head()
-      log.info('block finalized', { number: block.header.number, hash: block.hash, txs: receipts.length, round: 0, ms: Math.round(performance.now() - started) })
+  /** The set that seals `height`: the validators listed in the parent header (Besu's QBFT rule). */
+  const validatorsFor = (height: bigint): Uint8Array[] => blocks.blockByNumber(height - 1n)?.header.extraData.validators ?? genesis.validators
+
+  // Blocks executed while proposing or validating, kept until commit so nothing executes twice.
+  const executed = new Map<string, { executed: ExecutedBlock; startedAt: number }>()
+  const remember = (e: ExecutedBlock, startedAt: number) => {
+    executed.set(bytesToHex(e.block.hash), { executed: e, startedAt })
+    if (executed.size > 64) executed.delete(executed.keys().next().value as string)
+  }
+  let importing: Promise<unknown> = Promise.resolve()
+  /** Commits are serialized: consensus and sync may both deliver the next block. */
+  const serialize = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = importing.then(work, work)
+    importing = run.catch(() => undefined)
+    return run
+  }
+
+  async function commitFinalized(block: Block, round: number): Promise<void> {
+    await serialize(async () => {
+      if (block.header.number <= blocks.headNumber()) return
+      const key = bytesToHex(block.hash)
+      const cached = executed.get(key)
+      const startedAt = cached?.startedAt ?? performance.now()
+      const done = cached?.executed ?? (await ledger.execute(block))
+      const receipts = await ledger.commit(done, block.header)
+      executed.clear()
+      pool.onBlockCommitted(done.outcome.included)
+      const head = blocks.head()
+      log.info('block finalized', { number: head.header.number, hash: head.hash, txs: receipts.length, round, finalityMs: Math.round(performance.now() - startedAt) })
       for (const listener of blockListeners) {
         try {
-          listener(block, receipts)
+          listener(head, receipts)
         } catch (error) {
           log.warn('block listener failed', { error: errorMessage(error) })
         }
       }
-    },
-  })
+    })
+  }
+
+  /** A block from sync: it must carry a commit quorum of its height's validators, then it is executed. */
+  async function importSynced(encoded: Uint8Array, height: bigint): Promise<void> {
+    const block = qbftBlockCodec.decode(encoded)
+    if (block.header.number !== height) throw new SteleError(ErrorCode.InvalidBlock, `asked for block ${height}, got ${block.header.number}`)
+    if (height <= blocks.headNumber()) return
+    const recover = (hash: Uint8Array, sig: Uint8Array) => {
+      try {
+        return recoverAddress(hash, sig)
+      } catch {
+        return undefined
+      }
+    }
+    if (!hasCommitQuorum(block, validatorsFor(height), recover)) throw new SteleError(ErrorCode.InvalidBlock, `block ${height} lacks a commit quorum of its validators`)
+    await commitFinalized(block, block.header.extraData.round)
+    consensus?.onChainHead(blocks.head().header)
+  }
+
+  const periodMs = config.blockPeriodMs ?? genesis.blockPeriodMs
+  let sync: BlockSync | undefined
+  if (network) {
+    sync = createBlockSync({ network, localHead: () => blocks.headNumber(), verifyAndImport: importSynced, logger: logger.child('sync') })
+    network.onSyncRequest(async ({ from, count }) => {
+      const out: Uint8Array[] = []
+      for (let n = from; n < from + BigInt(count); n++) {
+        const block = blocks.blockByNumber(n)
+        if (!block) break
+        out.push(qbftBlockCodec.encode(block))
+      }
+      return out
+    })
+    network.onStatusRequest(() => ({ head: blocks.headNumber(), headHash: blocks.head().hash }))
+    network.subscribe('tx', (raw) => {
+      pool.add(raw).then(
+        () => consensus?.notifyPendingTransactions(),
+        () => {}, // Already known or invalid here: gossip from peers is best effort.
+      )
+    })
+  }
+
+  const consensus: QbftDriver | undefined =
+    role === 'validator'
+      ? createQbftDriver({
+          address,
+          sign: (hash) => sign(hash, config.nodeKey),
+          async buildBlock(height, round) {
+            const startedAt = performance.now()
+            const head = blocks.head()
+            if (head.header.number + 1n !== height) throw new SteleError(ErrorCode.Consensus, `asked to build ${height} on head ${head.header.number}`)
+            const candidates = pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header) })
+            const result = await ledger.propose({
+              candidates,
+              anchors: [],
+              anchorRoot: new Uint8Array(32),
+              timestamp: BigInt(Math.floor(Date.now() / 1000)),
+              proposer: address,
+              round,
+              validators: validatorsFor(height),
+            })
+            const dropped = result.outcome.rejected.filter((r) => !r.retry).map((r) => r.tx.hash)
+            if (dropped.length > 0) pool.remove(dropped)
+            remember(result, startedAt)
+            return result.block
+          },
+          async validateBlock(block) {
+            const startedAt = performance.now()
+            try {
+              const result = await serialize(() => ledger.execute(block))
+              remember(result, startedAt)
+              return true
+            } catch (error) {
+              log.warn('rejected a proposed block', { number: block.header.number, error: errorMessage(error) })
+              return false
+            }
+          },
+          commitBlock: (block) => commitFinalized(block, block.header.extraData.round),
+          broadcast: (bytes) => {
+            network?.publish('consensus', bytes).catch((error) => log.debug('consensus publish failed', { error: errorMessage(error) }))
+          },
+          validators: validatorsFor,
+          head: () => blocks.head().header,
+          store,
+          sync: { requestSync: () => void sync?.trigger().catch(() => {}) },
+          blockPeriodMs: periodMs,
+          baseRoundTimeoutMs: genesis.requestTimeoutMs,
+          maxRoundTimeoutMs: genesis.roundTimeoutCapMs,
+          emptyBlocks: periodMs > 0,
+          hasPendingTransactions: () => pool.counts().pending > 0,
+          logger: logger.child('qbft'),
+        })
+      : undefined
+  if (consensus && network) network.subscribe('consensus', (bytes) => consensus.onMessage(bytes))
 
   const backend = createRpcBackend({
     ledger,
@@ -109,7 +221,8 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     pendingNonce: (a) => pool.pendingNonce(a),
     submit: async (raw) => {
       const tx = await pool.add(raw)
-      producer.notifyPending()
+      consensus?.notifyPendingTransactions()
+      network?.publish('tx', tx.serialized).catch((error) => log.debug('tx publish failed', { error: errorMessage(error) }))
       return tx.hash
     },
     pooled: (hash) => pool.get(hash),
@@ -118,10 +231,17 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       return () => blockListeners.delete(listener)
     },
     onPendingTransaction: (listener) => pool.onPending((tx) => listener(tx.hash)),
+    extraMethods: () => createNodeMethods({ ledger, network, consensus, address, validatorsFor }),
+    ...(network ? { peerCount: () => network.peers().length } : {}),
+    ...(sync ? { syncStatus: () => (sync!.progress().syncing ? sync!.progress() : undefined) } : {}),
   })
   const rpc = await createRpcServer({ backend, host: config.rpc.host, port: config.rpc.port, logger: logger.child('rpc') })
-  producer.start()
-  log.info('node started', { chainId: genesis.chainId, head: blocks.headNumber(), validator: address, rpc: rpc.url })
+  if (network) {
+    await network.start()
+    sync?.start(SYNC_INTERVAL_MS)
+  }
+  if (consensus) await consensus.start()
+  log.info('node started', { chainId: genesis.chainId, role, head: blocks.headNumber(), address, rpc: rpc.url, ...(network ? { peerId: network.peerId } : {}) })
 
   let stopping: Promise<void> | undefined
   return {
@@ -129,11 +249,15 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     pool,
     rpc,
     address,
+    consensus,
     stop() {
       stopping ??= (async () => {
         log.info('stopping')
         await rpc.close()
-        await producer.stop()
+        await consensus?.stop()
+        await sync?.stop()
+        await network?.stop()
+        await importing
         await store.close()
         log.info('stopped', { head: blocks.headNumber() })
       })()
@@ -141,3 +265,4 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     },
   }
 }
+
