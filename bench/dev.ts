@@ -30,6 +30,8 @@ export interface DevBenchOptions {
   /** Sequential transactions for the low-load latency figure (default 200), bounded by lowLoadBudgetMs. */
   lowLoadTxs?: number
   lowLoadBudgetMs?: number
+  /** Stop submitting a phase's transactions after this long (default 40 s), so a slow node cannot stretch the run. */
+  phaseBudgetMs?: number
   /** Run Stele under `node --cpu-prof` and add a self-time summary to its result. */
   profile?: boolean
   signal?: AbortSignal
@@ -48,6 +50,8 @@ const RECIPIENTS = 256
 
 interface PhaseResult {
   txs: number
+  /** Fewer than txs when the phase's time budget ran out. */
+  sent: number
   rejected: number
   firstError?: string
   missing: number
@@ -136,7 +140,7 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
     const nonces = await Promise.all(keys.map(async (k) => BigInt(await control.call<string>('eth_getTransactionCount', [bytesToHex(k.address), 'pending']))))
     const recipients = Array.from({ length: RECIPIENTS }, (_, i) => keccak256(new TextEncoder().encode(`stele-bench-recipient-${i}`)).subarray(12))
     watcher = await createBlockWatcher(poller, { intervalMs: POLL_INTERVAL_MS })
-    const ctx: Ctx = { kind, node, chainId, keys, nonces, fees, load, control, watcher, ...(signal ? { signal } : {}) }
+    const ctx: Ctx = { kind, node, chainId, keys, nonces, fees, load, control, watcher, phaseBudgetMs: options.phaseBudgetMs ?? 40_000, ...(signal ? { signal } : {}) }
 
     // Signing happens before each timed phase; its rate is reported to show it is not in the timed path.
     const signStart = performance.now()
@@ -210,6 +214,7 @@ interface Ctx {
   load: RawHttpClient
   control: JsonRpcClient
   watcher: BlockWatcher
+  phaseBudgetMs: number
   signal?: AbortSignal
 }
 
@@ -229,8 +234,10 @@ async function runPhase(ctx: Ctx, txs: SignedRawTx[], bodies: Buffer[], perBody:
   const requests = bodies.map((b) => buildRequest(ctx.node.rpcUrl, b))
   const nodeCpuBefore = ctx.node.cpuSeconds()
   const genCpuBefore = process.cpuUsage()
-  const report = await sendBodies(ctx.load.send, requests, { inFlight, perBody, total: txs.length, ...(ctx.signal ? { signal: ctx.signal } : {}) })
-  const accepted = txs.filter((_, i) => !report.rejected.has(i)).map((t) => t.hash)
+  const report = await sendBodies(ctx.load.send, requests, { inFlight, perBody, total: txs.length, budgetMs: ctx.phaseBudgetMs, ...(ctx.signal ? { signal: ctx.signal } : {}) })
+  if (report.sent < txs.length) progress(`${ctx.kind}: time budget reached after ${report.sent} of ${txs.length} transactions`)
+  const sent = txs.slice(0, report.sent)
+  const accepted = sent.filter((_, i) => !report.rejected.has(i)).map((t) => t.hash)
   if (report.rejected.size > 0) progress(`${ctx.kind}: ${report.rejected.size} rejected, first error: ${report.firstError}`)
   const { missing } = await ctx.watcher.waitForAll(accepted, { stallMs: STALL_MS, ...(ctx.signal ? { signal: ctx.signal } : {}) })
   if (missing > 0) progress(`${ctx.kind}: ${missing} accepted transactions never appeared in a block`)
@@ -241,23 +248,24 @@ async function runPhase(ctx: Ctx, txs: SignedRawTx[], bodies: Buffer[], perBody:
     loadGen: (genCpu.user + genCpu.system) / 1e6,
   }
   // Rejected transactions leave nonce gaps that would stall later phases; resync nonces from the node.
-  if (report.rejected.size > 0 || missing > 0) await resyncNonces(ctx)
+  if (report.rejected.size > 0 || missing > 0 || report.sent < txs.length) await resyncNonces(ctx)
   return summarizePhase(ctx.watcher, txs, report, missing, cpu)
 }
 
 function summarizePhase(watcher: BlockWatcher, txs: SignedRawTx[], report: SendReport, missing: number, cpu: { node: number | undefined; loadGen: number }): PhaseResult {
   const latencies: number[] = []
   let lastSeen = report.startedAt
-  txs.forEach((t, i) => {
+  txs.slice(0, report.sent).forEach((t, i) => {
     const seen = watcher.seenAt.get(t.hash)
     if (seen === undefined) return
     latencies.push(seen - (report.submittedAt[i] as number))
     if (seen > lastSeen) lastSeen = seen
   })
   const seconds = (end: number) => (end - report.startedAt) / 1000
-  const accepted = txs.length - report.rejected.size
+  const accepted = report.sent - report.rejected.size
   return {
     txs: txs.length,
+    sent: report.sent,
     rejected: report.rejected.size,
     ...(report.firstError === undefined ? {} : { firstError: report.firstError }),
     missing,
@@ -353,7 +361,7 @@ async function resyncNonces(ctx: Ctx): Promise<void> {
 }
 
 // Counts and host or generator figures: a ratio of them says nothing about the nodes.
-const NOT_RATIOED = new Set(['chainId', 'txs', 'rejected', 'missing', 'signTxsPerSec', 'loadGenCpuSec', 'hostLoadAvg'])
+const NOT_RATIOED = new Set(['chainId', 'txs', 'sent', 'rejected', 'missing', 'signTxsPerSec', 'loadGenCpuSec', 'hostLoadAvg'])
 
 type FigureTree = { [key: string]: number | FigureTree }
 

@@ -9,6 +9,7 @@ export interface BenchOptions {
   txs?: number
   nodes?: ('stele' | 'anvil')[]
   profile?: boolean
+  phaseBudgetMs?: number
   signal: AbortSignal
 }
 
@@ -29,7 +30,7 @@ const BENCHES: Record<string, BenchEntry> = {
   limits: { module: 'limits', exportName: 'runLimitsBench', summary: 'physical limits: secp256k1 recover/s, keccak256/s, LMDB fsync commits/s' },
 }
 
-const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil] [--profile]
+const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil] [--phase-sec S] [--profile]
 
 Prints one JSON document on stdout; progress goes to stderr.
 
@@ -42,6 +43,8 @@ ${Object.entries(BENCHES)
 options:
   --txs N          transactions per load phase (dev; default 20000)
   --node KIND      dev: run one node only (stele or anvil); repeatable
+  --phase-sec S    dev: stop submitting a phase after S seconds (default 40), so a slow node
+                   cannot stretch the run; the JSON's "sent" says how many went out
   --profile        dev: run stele under node --cpu-prof; the profile is saved in bench/results/
                    and its top functions and packages by self time are added to the JSON
   --help           this text
@@ -99,6 +102,10 @@ function parseArgs(argv: string[]): { name: string; options: Omit<BenchOptions, 
       const n = Number(argv[++i])
       if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--txs needs a positive integer, got ${argv[i]}`)
       options.txs = n
+    } else if (arg === '--phase-sec') {
+      const sec = Number(argv[++i])
+      if (!(sec > 0)) throw new Error(`--phase-sec needs a positive number, got ${argv[i]}`)
+      options.phaseBudgetMs = sec * 1000
     } else if (arg === '--profile') {
       options.profile = true
     } else if (arg === '--node') {
@@ -132,6 +139,9 @@ async function runOne(name: string, options: BenchOptions): Promise<BenchResult>
     return { bench: name, ...result, durationSec: Math.round((Date.now() - started) / 100) / 10 }
   } catch (error) {
     if (options.signal.aborted) throw error
+    if (error instanceof Error && error.message.includes('not found in bundle')) {
+      return { bench: name, error: `bench/${entry.module}.ts appeared after the bundle was built: run the bench again` }
+    }
     progress(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
     return { bench: name, error: error instanceof Error ? error.message : String(error) }
   }

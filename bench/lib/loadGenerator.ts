@@ -6,6 +6,8 @@ export interface SendReport {
   submittedAt: Float64Array
   startedAt: number
   finishedAt: number
+  /** Transactions actually sent: a prefix of the list, shorter than it when the time budget ran out. */
+  sent: number
   /** Indexes of transactions the node refused, with the first error message seen. */
   rejected: Set<number>
   firstError: string | undefined
@@ -27,11 +29,12 @@ export function prepareBatches(raws: readonly string[], batchSize: number): Buff
  * RawHttpClient.send with bodies wrapped by buildRequest). `perBody` is how many transactions
  * each body carries (1 for single requests); request ids are the transaction indexes.
  */
-export async function sendBodies(post: (body: Buffer) => Promise<string>, bodies: readonly Buffer[], options: { inFlight: number; perBody: number; total: number; signal?: AbortSignal }): Promise<SendReport> {
-  const report: SendReport = { submittedAt: new Float64Array(options.total), startedAt: performance.now(), finishedAt: 0, rejected: new Set(), firstError: undefined }
+export async function sendBodies(post: (body: Buffer) => Promise<string>, bodies: readonly Buffer[], options: { inFlight: number; perBody: number; total: number; budgetMs?: number; signal?: AbortSignal }): Promise<SendReport> {
+  const report: SendReport = { submittedAt: new Float64Array(options.total), startedAt: performance.now(), finishedAt: 0, sent: 0, rejected: new Set(), firstError: undefined }
+  const deadline = report.startedAt + (options.budgetMs ?? Number.POSITIVE_INFINITY)
   let next = 0
   async function worker(): Promise<void> {
-    while (next < bodies.length && !options.signal?.aborted) {
+    while (next < bodies.length && !options.signal?.aborted && performance.now() < deadline) {
       const index = next++
       const first = index * options.perBody
       const last = Math.min(first + options.perBody, options.total)
@@ -50,6 +53,7 @@ export async function sendBodies(post: (body: Buffer) => Promise<string>, bodies
   }
   await Promise.all(Array.from({ length: options.inFlight }, worker))
   report.finishedAt = performance.now()
+  report.sent = Math.min(next * options.perBody, options.total)
   if (options.signal?.aborted) throw new Error('aborted')
   return report
 }
