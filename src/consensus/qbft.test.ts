@@ -101,23 +101,29 @@ test('n = 1: the single validator proposes, prepares, commits and finalizes in o
   const self = privateKeyToAddress(key)
   const engine = createQbftEngine(config(key))
   let s = engine.initialState()
-  let r = run(engine, s, { type: 'newHeight', height: 1n, validators: [self], previousProposer: new Uint8Array(20) })
-  assert.equal(ofType(r.effects, 'scheduleTimeout').find((e) => e.timer === 'blockPeriod')?.delayMs, 0)
-  s = r.state
-  r = run(engine, s, { type: 'blockPeriodTimeout', height: 1n })
-  assert.deepEqual(ofType(r.effects, 'buildBlock'), [{ type: 'buildBlock', height: 1n, round: 0 }])
-  s = r.state
-  const started = performance.now()
-  r = run(engine, s, { type: 'blockBuilt', height: 1n, round: 0, block: block(1n, 0, self) })
-  const elapsed = performance.now() - started
-  assert.equal(r.effects[0]?.type, 'persist', 'persist comes before any broadcast')
-  assert.deepEqual(ofType(r.effects, 'broadcast').map((e) => e.message.type), ['proposal', 'prepare', 'commit'])
-  const [commit] = ofType(r.effects, 'commitBlock')
-  assert.ok(commit, 'finalized')
-  assert.equal(commit.block.header.extraData.seals.length, 1)
-  assert.ok(hasCommitQuorum(commit.block, [self], recover))
-  assert.ok(elapsed < 50, `took ${elapsed} ms`)
-  assert.equal(r.state.finalized, true)
+  let previousProposer: Uint8Array = new Uint8Array(20)
+  for (const height of [1n, 2n]) {
+    let r = run(engine, s, { type: 'newHeight', height, validators: [self], previousProposer })
+    assert.equal(ofType(r.effects, 'scheduleTimeout').find((e) => e.timer === 'blockPeriod')?.delayMs, 0)
+    s = r.state
+    r = run(engine, s, { type: 'blockPeriodTimeout', height })
+    assert.deepEqual(ofType(r.effects, 'buildBlock'), [{ type: 'buildBlock', height, round: 0 }])
+    s = r.state
+    const cpu = process.cpuUsage()
+    r = run(engine, s, { type: 'blockBuilt', height, round: 0, block: block(height, 0, self) })
+    const cpuMs = (process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1000
+    assert.equal(r.effects[0]?.type, 'persist', 'persist comes before any broadcast')
+    assert.deepEqual(ofType(r.effects, 'broadcast').map((e) => e.message.type), ['proposal', 'prepare', 'commit'])
+    const [commit] = ofType(r.effects, 'commitBlock')
+    assert.ok(commit, 'finalized')
+    assert.equal(commit.block.header.extraData.seals.length, 1)
+    assert.ok(hasCommitQuorum(commit.block, [self], recover))
+    assert.equal(r.state.finalized, true)
+    // Height 1 warms the JIT; height 2 is the steady state.
+    if (height === 2n) assert.ok(cpuMs < 10, `took ${cpuMs} ms of CPU`)
+    s = r.state
+    previousProposer = self
+  }
 })
 
 test('step does not mutate the state it is given', () => {

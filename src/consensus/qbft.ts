@@ -146,7 +146,10 @@ export function step(config: QbftConfig, state: QbftState, input: QbftInput): Qb
       onBlockValidated(ctx, input.height, input.round, input.digest, input.valid)
       break
   }
-  if (walFingerprint(ctx.s) !== before) ctx.fx.unshift({ type: 'persist', wal: walOf(ctx.s) })
+  // Nothing signed and nothing prepared at this height means nothing to protect: skip the write (a stale
+  // record of an earlier height is ignored on restart).
+  const protects = ctx.s.sent.length > 0 || ctx.s.prepared !== undefined
+  if (walFingerprint(ctx.s) !== before && protects) ctx.fx.unshift({ type: 'persist', wal: walOf(ctx.s) })
   return { state: ctx.s, effects: ctx.fx }
 }
 

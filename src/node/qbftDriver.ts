@@ -244,6 +244,8 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
   async function commitWithRetry(block: Block): Promise<void> {
     // The block is final (a quorum committed it): it must be stored, so failures are retried, not dropped.
     for (let attempt = 0; !stopped; attempt++) {
+      // Sync may have imported this height meanwhile.
+      if (options.head().number >= block.header.number) return
       try {
         await options.commitBlock(block)
         return
