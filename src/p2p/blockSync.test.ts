@@ -141,6 +141,20 @@ test('block sync: short answers (a responder capping its replies) leave no gaps'
   assert.ok(asked.every((count) => count <= 20))
 })
 
+test('block sync: requestSync (the consensus driver seam) starts a round and reports the hint', async () => {
+  const [local, ahead] = (await memoryPeers(['local', 'ahead'])) as [Network, Network]
+  serve(ahead, { head: 12n })
+  const chain = localChain()
+  const sync = createBlockSync({ network: local, localHead: chain.localHead, verifyAndImport: chain.verifyAndImport })
+  sync.requestSync(12n)
+  assert.equal(sync.progress().highestBlock, 12n)
+  await waitFor(() => chain.state.head === 12n, 'sync after requestSync')
+  // Concurrent requests share one round.
+  const first = sync.trigger()
+  assert.equal(sync.trigger(), first)
+  await first
+})
+
 test('block sync: the periodic loop picks up new blocks and stops cleanly', async () => {
   const [local, ahead] = (await memoryPeers(['local', 'ahead'])) as [Network, Network]
   const remote = { head: 0n }

@@ -44,6 +44,11 @@ export interface BlockSync {
   syncOnce(): Promise<SyncResult>
   /** Starts a round unless one is running, in which case it returns that round. */
   trigger(): Promise<SyncResult>
+  /**
+   * The consensus driver's seam (QbftSync in src/node/qbftDriver.ts): a message showed that `height`
+   * exists; start a round now unless one is running. Best effort: never throws.
+   */
+  requestSync(height: bigint): void
   /** For eth_syncing. */
   progress(): SyncProgress
   /** Runs a round every `intervalMs` (the first immediately) until stop(). */
@@ -186,6 +191,10 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
   return {
     syncOnce: trigger,
     trigger,
+    requestSync(height) {
+      if (height > highestBlock) highestBlock = height
+      trigger().catch((error: unknown) => logger.warn('sync: round failed', { error: errorMessage(error) }))
+    },
     progress() {
       const current = localHead()
       return {
