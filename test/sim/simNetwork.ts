@@ -40,6 +40,8 @@ export interface SimOptions {
   cacheRecovery?: boolean
   /** Check agreement and validity on every finalized block (costs signature recoveries). Off only for the benchmark. */
   checkInvariants?: boolean
+  /** Keep what nodes persist. Off only to show that the invariants catch a validator restarting without its WAL. */
+  persistWal?: boolean
 }
 
 export class SimViolation extends Error {
@@ -236,6 +238,7 @@ export class SimNetwork {
       maxMessageBytes: 64 * 1024,
       cacheRecovery: true,
       checkInvariants: true,
+      persistWal: true,
       ...options,
     }
     const o = this.options
@@ -378,7 +381,7 @@ export class SimNetwork {
   private effect(node: SimNode, effect: QbftEffect): void {
     switch (effect.type) {
       case 'persist':
-        node.wal = effect.wal
+        if (this.options.persistWal) node.wal = effect.wal
         return
       case 'broadcast':
         this.outgoing(node, effect.message)
