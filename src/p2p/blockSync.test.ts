@@ -79,6 +79,7 @@ test('block sync: a peer sending blocks that do not verify is abandoned for an h
   assert.match(result.failures[0]?.reason ?? '', /block 70/)
   // The liar's good blocks up to 69 were kept; the honest peer supplied the rest.
   assert.equal(chain.state.imports, 150)
+  assert.equal(result.imported, 150)
 })
 
 test('block sync: a peer that stalls times out and the next peer is used', async () => {

@@ -94,9 +94,8 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
     return pending
   }
 
-  /** Imports from `peer` up to `target`, following the peer's head if it moves. Returns blocks imported. */
-  async function pullFrom(peer: string, initialTarget: bigint): Promise<number> {
-    let imported = 0
+  /** Imports from `peer` up to `target`, following the peer's head if it moves; counts into `tally`. */
+  async function pullFrom(peer: string, initialTarget: bigint, tally: { imported: number }): Promise<void> {
     let target = initialTarget
     for (;;) {
       const before = localHead()
@@ -104,7 +103,7 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
         // Caught up with what the peer had; it may have grown meanwhile.
         const status = await network.requestStatus(peer, timeout)
         if (status.head > highestBlock) highestBlock = status.head
-        if (status.head <= before) return imported
+        if (status.head <= before) return
         target = status.head
       }
       // Per-request latency dominates on libp2p, so several consecutive ranges are kept in flight.
@@ -139,7 +138,7 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
           } catch (cause) {
             throw new SteleError(ErrorCode.InvalidBlock, `block ${height} from peer does not verify`, { cause })
           }
-          imported++
+          tally.imported++
         }
       }
       if (localHead() <= before) {
@@ -151,21 +150,21 @@ export function createBlockSync(config: BlockSyncConfig): BlockSync {
   async function syncOnce(): Promise<SyncResult> {
     startingBlock = localHead()
     const failures: SyncResult['failures'] = []
-    let imported = 0
+    const tally = { imported: 0 }
     const statuses = await pollStatuses()
     const candidates = [...statuses].sort(([, x], [, y]) => (y.head > x.head ? 1 : y.head < x.head ? -1 : 0))
     for (const [peer, status] of candidates) {
       if (status.head <= localHead()) break
       try {
-        imported += await pullFrom(peer, status.head)
+        await pullFrom(peer, status.head, tally)
       } catch (error) {
         failures.push({ peer, reason: errorMessage(error) })
         logger.warn('sync: abandoning peer', { peer, reason: errorMessage(error) })
       }
     }
     const head = localHead()
-    if (imported > 0) logger.info('sync: imported blocks', { imported, head })
-    return { imported, head, failures }
+    if (tally.imported > 0) logger.info('sync: imported blocks', { imported: tally.imported, head })
+    return { imported: tally.imported, head, failures }
   }
 
   function trigger(): Promise<SyncResult> {
