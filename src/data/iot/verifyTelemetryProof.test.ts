@@ -81,7 +81,7 @@ test('tampered bundles are refused, naming the step', async () => {
   // A receipt byte flipped: the receipt is no longer the one in the sealed block.
   t = clone(b)
   const receipt = hexToBytes(t.key.proof.transaction.receipt)
-  receipt[receipt.length - 1] ^= 1
+  receipt[receipt.length - 1] = (receipt[receipt.length - 1] as number) ^ 1
   t.key.proof.transaction.receipt = bytesToHex(receipt)
   expectFailure(t, 'keyRecord')
 
