@@ -16,6 +16,18 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000
   }
 }
 
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 describe('WebSocket JSON-RPC and subscriptions', () => {
   let backend: FakeRpcBackend
   let server: RpcServer
@@ -101,19 +113,16 @@ describe('WebSocket JSON-RPC and subscriptions', () => {
 
   it('a client that stops answering pings is dropped and its subscriptions end', async () => {
     const local = createFakeRpcBackend()
-    const pinging = await createRpcServer({ backend: local, port: 0, wsPingIntervalMs: 50, logger: { error: () => {} } })
+    const pinging = await createRpcServer({ backend: local, port: 0, wsPingIntervalMs: 250, logger: { error: () => {} } })
     try {
       const silent = new WebSocket(pinging.wsUrl, { autoPong: false })
-      await new Promise((resolve, reject) => {
-        silent.once('open', resolve)
-        silent.once('error', reject)
-      })
+      await withTimeout(new Promise((resolve) => silent.once('open', resolve)), 5_000, 'open')
       const polite = await openTestSocket(pinging.wsUrl)
       const closed = new Promise((resolve) => silent.once('close', resolve))
       silent.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }))
       await polite.call('eth_subscribe', ['newHeads'])
       await waitFor(() => local.listenerCount().blocks === 2, 'both subscribed')
-      await closed
+      await withTimeout(closed, 5_000, 'the silent client to be dropped')
       await waitFor(() => local.listenerCount().blocks === 1, 'the silent client released')
       // The client that answers pings keeps its subscription.
       const id = (await polite.call('eth_subscribe', ['newHeads'])).result as string
@@ -127,17 +136,21 @@ describe('WebSocket JSON-RPC and subscriptions', () => {
 
   it('a message over the size limit closes the connection with 1009', async () => {
     const ws = new WebSocket(server.wsUrl)
-    await new Promise((resolve) => ws.once('open', resolve))
-    const code = await new Promise<number>((resolve) => {
-      ws.once('close', (c) => resolve(c))
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'web3_sha3', params: [`0x${'ab'.repeat(2048)}`] }))
-    })
+    await withTimeout(new Promise((resolve) => ws.once('open', resolve)), 5_000, 'open')
+    const code = await withTimeout(
+      new Promise<number>((resolve) => {
+        ws.once('close', (c) => resolve(c))
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'web3_sha3', params: [`0x${'ab'.repeat(2048)}`] }))
+      }),
+      5_000,
+      'close',
+    )
     assert.equal(code, 1009)
   })
 
   it('malformed WebSocket JSON is a parse error, and the connection stays usable', async () => {
     const ws = new WebSocket(server.wsUrl)
-    await new Promise((resolve) => ws.once('open', resolve))
+    await withTimeout(new Promise((resolve) => ws.once('open', resolve)), 5_000, 'open')
     const replies: unknown[] = []
     ws.on('message', (data) => replies.push(JSON.parse(data.toString())))
     ws.send('{not json')

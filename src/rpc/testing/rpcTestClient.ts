@@ -36,7 +36,8 @@ export async function rpcError(url: string, method: string, params: unknown[] = 
 }
 
 export interface TestSocket {
-  call(method: string, params?: unknown[]): Promise<RpcResponse>
+  /** Rejects when no answer comes within `timeoutMs` or the socket closes first. */
+  call(method: string, params?: unknown[], timeoutMs?: number): Promise<RpcResponse>
   /** The next eth_subscription notification for `subscription`, waiting at most `timeoutMs`. */
   nextNotification(subscription: string, timeoutMs?: number): Promise<unknown>
   /** Notifications received so far and not yet taken. */
@@ -66,10 +67,24 @@ export async function openTestSocket(url: string): Promise<TestSocket> {
     waiting.delete(message.id)
   })
   return {
-    call(method, params = []) {
+    call(method, params = [], timeoutMs = 10_000) {
       const id = nextId++
-      return new Promise((resolve) => {
-        waiting.set(id, resolve)
+      return new Promise((resolve, reject) => {
+        if (ws.readyState !== WebSocket.OPEN) return reject(new Error(`${method}: socket is not open`))
+        const timer = setTimeout(() => {
+          waiting.delete(id)
+          reject(new Error(`${method}: no answer within ${timeoutMs} ms`))
+        }, timeoutMs)
+        const onClose = () => {
+          clearTimeout(timer)
+          reject(new Error(`${method}: socket closed before the answer`))
+        }
+        ws.once('close', onClose)
+        waiting.set(id, (response) => {
+          clearTimeout(timer)
+          ws.off('close', onClose)
+          resolve(response)
+        })
         ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }))
       })
     },
