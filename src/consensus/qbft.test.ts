@@ -323,3 +323,28 @@ test('a commit with a seal that does not match its sender is dropped and counted
   s = engine.step(s.state, { type: 'message', message: { type: 'commit', signed: commit } })
   assert.equal(s.state.stats.badCommitSeal, 1)
 })
+
+test('the validator set is per height: a removed validator is an outsider at the next height, and proposers follow the new set', () => {
+  const engine = createQbftEngine(config(keys[0] as Uint8Array))
+  const removed = sorted[3]!
+  const remaining = sorted.slice(0, 3)
+  let s = run(engine, engine.initialState(), { type: 'newHeight', height: 5n, validators: remaining, previousProposer: sorted[0]! }).state
+  assert.equal(s.validators.length, 3)
+  const prepare = signPayload('prepare', { height: 5n, round: 0, digest: keccak256(Uint8Array.of(5)) }, (h) => sign(h, keyOf(removed)), removed, qbftBlockCodec)
+  s = run(engine, s, { type: 'message', message: { type: 'prepare', signed: prepare } }).state
+  assert.equal(s.stats.nonValidator, 1)
+  // Round 0 of height 5 goes to the validator after the parent's proposer in the new set.
+  assert.equal(bytesToHex(proposerForRound(s.validators, sorted[0]!, 0)), bytesToHex(remaining[1]!))
+})
+
+test('consensus imports only primitives, crypto and chain encoding (it stays pure)', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  const dir = new URL('.', import.meta.url)
+  const allowed = [/^\.\/[a-zA-Z]+\.js$/, /^\.\.\/primitives\//, /^\.\.\/crypto\/keccak\.js$/, /^\.\.\/chain\/(header|seal|types|qbftExtraData)\.js$/]
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+    const source = readFileSync(new URL(file, dir), 'utf8')
+    for (const [, spec] of source.matchAll(/from '([^']+)'/g)) {
+      assert.ok(allowed.some((re) => re.test(spec as string)), `${file} imports ${spec}`)
+    }
+  }
+})

@@ -19,7 +19,7 @@ for (const n of [4, 7, 10]) {
     console.log(`# qbft sim n=${n}: ${RUNS[n]} runs, FUZZ_SEED=${FUZZ_SEED}`)
     fc.assert(
       fc.property(scheduleArb(n), (s) => runSchedule(n, s)),
-      { seed: FUZZ_SEED + n, numRuns: RUNS[n] as number, endOnFailure: true },
+      { seed: FUZZ_SEED + n, numRuns: RUNS[n] as number, endOnFailure: true, includeErrorInReport: true },
     )
   })
 }
