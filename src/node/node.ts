@@ -8,7 +8,7 @@ import { qbftBlockCodec } from '../consensus/blockCodec.js'
 import { hasCommitQuorum } from '../consensus/verifyCommittedBlock.js'
 import { createChainCommon } from '../execution/common.js'
 import { nextBaseFee } from '../execution/blockExecution.js'
-import { bytesToHex } from '../primitives/bytes.js'
+import { bytesToHex, hexToFixedBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
 import type { Logger } from '../primitives/logger.js'
 import type { Network } from '../p2p/network.js'
@@ -21,6 +21,13 @@ import { createQbftDriver, type QbftDriver } from './qbftDriver.js'
 import { openLedger, type ExecutedBlock, type Ledger } from './ledger.js'
 import { createRpcBackend } from './rpcBackend.js'
 import { createNodeMethods } from './nodeMethods.js'
+import { createProofChainReader } from './proofChainReader.js'
+import { createAnchorPool } from '../data/anchorPool.js'
+import { anchorRoot, indexAnchors, lookupAnchor, validateBlockAnchors, MAX_ANCHORS_PER_BLOCK } from '../data/anchorIndex.js'
+import { createDataRpcMethods } from '../data/rpcMethods.js'
+import { DATA_REGISTRY_ADDRESS } from '../data/registry/dataRegistry.js'
+import { genesisToJson } from '../chain/genesis.js'
+import type { WriteBatch } from '../state/kvStore.js'
 
 export interface NodeConfig {
   genesis: Genesis
@@ -84,6 +91,10 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     onListenerError: (error) => log.warn('pending-transaction listener failed', { error: errorMessage(error) }),
   })
 
+  const anchors = createAnchorPool({ lookup: (hash) => lookupAnchor(store, hash) })
+  const hasPendingWork = () => pool.counts().pending > 0 || anchors.pendingCount > 0
+  const indexBlockData = (batch: WriteBatch, block: Block) => indexAnchors(block, batch, store)
+
   /** The set that seals `height`: the validators listed in the parent header (Besu's QBFT rule). */
   const validatorsFor = (height: bigint): Uint8Array[] => blocks.blockByNumber(height - 1n)?.header.extraData.validators ?? genesis.validators
 
@@ -107,10 +118,11 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       const key = bytesToHex(block.hash)
       const cached = executed.get(key)
       const startedAt = cached?.startedAt ?? performance.now()
-      const done = cached?.executed ?? (await ledger.execute(block))
-      const receipts = await ledger.commit(done, block.header)
+      const done = cached?.executed ?? (await executeChecked(block))
+      const receipts = await ledger.commit(done, block.header, { beforeWrite: indexBlockData })
       executed.clear()
       pool.onBlockCommitted(done.outcome.included)
+      anchors.onBlockCommitted(block)
       const head = blocks.head()
       log.info('block finalized', { number: head.header.number, hash: head.hash, txs: receipts.length, round, finalityMs: Math.round(performance.now() - startedAt) })
       for (const listener of blockListeners) {
@@ -121,6 +133,12 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
         }
       }
     })
+  }
+
+  /** Executes a block proposed or synced from elsewhere, after checking its anchors. */
+  async function executeChecked(block: Block): Promise<ExecutedBlock> {
+    validateBlockAnchors(block, (hash) => lookupAnchor(store, hash))
+    return ledger.execute(block)
   }
 
   /** A block from sync: it must carry a commit quorum of its height's validators, then it is executed. */
@@ -154,6 +172,14 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       return out
     })
     network.onStatusRequest(() => ({ head: blocks.headNumber(), headHash: blocks.head().hash }))
+    network.subscribe('anchors', (data) => {
+      try {
+        anchors.submit(decodeAnchorGossip(data))
+        consensus?.notifyPendingTransactions()
+      } catch {
+        // Malformed anchor gossip is dropped; the sender's own node already validated its batch.
+      }
+    })
     network.subscribe('tx', (raw) => {
       pool.add(raw).then(
         () => consensus?.notifyPendingTransactions(),
@@ -172,10 +198,11 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
             const head = blocks.head()
             if (head.header.number + 1n !== height) throw new SteleError(ErrorCode.Consensus, `asked to build ${height} on head ${head.header.number}`)
             const candidates = pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header) })
+            const batch = anchors.take(MAX_ANCHORS_PER_BLOCK)
             const result = await ledger.propose({
               candidates,
-              anchors: [],
-              anchorRoot: new Uint8Array(32),
+              anchors: batch,
+              anchorRoot: anchorRoot(batch),
               timestamp: BigInt(Math.floor(Date.now() / 1000)),
               proposer: address,
               round,
@@ -189,7 +216,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           async validateBlock(block) {
             const startedAt = performance.now()
             try {
-              const result = await serialize(() => ledger.execute(block))
+              const result = await serialize(() => executeChecked(block))
               remember(result, startedAt)
               return true
             } catch (error) {
@@ -209,7 +236,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           baseRoundTimeoutMs: genesis.requestTimeoutMs,
           maxRoundTimeoutMs: genesis.roundTimeoutCapMs,
           emptyBlocks: periodMs > 0,
-          hasPendingTransactions: () => pool.counts().pending > 0,
+          hasPendingTransactions: hasPendingWork,
           logger: logger.child('qbft'),
         })
       : undefined
@@ -231,10 +258,29 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       return () => blockListeners.delete(listener)
     },
     onPendingTransaction: (listener) => pool.onPending((tx) => listener(tx.hash)),
-    extraMethods: () => createNodeMethods({ ledger, network, consensus, address, validatorsFor }),
+    extraMethods: () => ({
+      ...createNodeMethods({ ledger, network, consensus, address, validatorsFor }),
+      ...dataMethods,
+      stele_getGenesis: async () => genesisToJson(genesis),
+    }),
     ...(network ? { peerCount: () => network.peers().length } : {}),
     ...(sync ? { syncStatus: () => (sync!.progress().syncing ? sync!.progress() : undefined) } : {}),
   })
+  const proofReader = createProofChainReader(ledger, store, genesis)
+  const rawDataMethods = createDataRpcMethods({
+    pool: anchors,
+    reader: proofReader,
+    callRegistry: async (data) => (await backend.call({ to: DATA_REGISTRY_ADDRESS, data }, blocks.headNumber())).returnData,
+  })
+  const dataMethods = {
+    ...rawDataMethods,
+    stele_anchor: async (params: unknown[]) => {
+      const result = await rawDataMethods.stele_anchor!(params)
+      consensus?.notifyPendingTransactions()
+      if (network && Array.isArray(params[0])) network.publish('anchors', encodeAnchorGossip(params[0] as string[])).catch(() => {})
+      return result
+    },
+  }
   const rpc = await createRpcServer({ backend, host: config.rpc.host, port: config.rpc.port, logger: logger.child('rpc') })
   if (network) {
     await network.start()
@@ -266,3 +312,17 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
   }
 }
 
+
+/** Anchor gossip: the submitted hashes concatenated (32 bytes each). */
+function encodeAnchorGossip(hashes: string[]): Uint8Array {
+  const out = new Uint8Array(hashes.length * 32)
+  hashes.forEach((h, i) => out.set(hexToFixedBytes(h, 32, 'anchor'), i * 32))
+  return out
+}
+
+function decodeAnchorGossip(data: Uint8Array): Uint8Array[] {
+  if (data.length % 32 !== 0) throw new SteleError(ErrorCode.InvalidInput, 'anchor gossip must be whole 32-byte hashes')
+  const out: Uint8Array[] = []
+  for (let i = 0; i < data.length; i += 32) out.push(data.slice(i, i + 32))
+  return out
+}
