@@ -20,7 +20,9 @@ export interface ConsensusBenchFigures {
   signatureOperationsPerHeight: number
 }
 
-export async function runConsensusBench(options: { sizes?: number[]; heights?: (n: number) => number } = {}): Promise<{
+export async function runConsensusBench(
+  options: { sizes?: number[]; heights?: (n: number) => number; signal?: AbortSignal } = {},
+): Promise<{
   name: 'consensus'
   note: string
   results: ConsensusBenchFigures[]
@@ -29,6 +31,7 @@ export async function runConsensusBench(options: { sizes?: number[]; heights?: (
   const heightsFor = options.heights ?? ((n: number) => (n >= 21 ? 20 : 50))
   const results: ConsensusBenchFigures[] = []
   for (const n of sizes) {
+    if (options.signal?.aborted) break
     const sim = createSimNetwork({ seed: 1, validators: n, minDelayMs: 0, maxDelayMs: 0, blockPeriodMs: 0, cacheRecovery: false, checkInvariants: false })
     const heights = heightsFor(n)
     sim.start()
