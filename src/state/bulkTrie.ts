@@ -75,3 +75,48 @@ export function sortPackedKeys(keys: Uint8Array, count: number): Uint32Array {
   })
   return order
 }
+
+const PACKED_BLOCK = 8 * 1024 * 1024
+
+/**
+ * Trie nodes collected in packed buffers (not one object per node), to be written in hash order: LMDB
+ * then appends to the B-tree's right edge instead of rewriting pages all over the file for each chunk.
+ */
+export class PackedNodes {
+  private hashes = new Uint8Array(32 * 1024)
+  private blocks: Uint8Array[] = [new Uint8Array(PACKED_BLOCK)]
+  private used = 0
+  private where = new Uint32Array(3 * 1024) // per node: block, offset, length
+  count = 0
+
+  add(hash: Uint8Array, enc: Uint8Array): void {
+    if ((this.count + 1) * 32 > this.hashes.length) {
+      const grown = new Uint8Array(this.hashes.length * 2)
+      grown.set(this.hashes)
+      this.hashes = grown
+      const where = new Uint32Array(this.where.length * 2)
+      where.set(this.where)
+      this.where = where
+    }
+    if (this.used + enc.length > PACKED_BLOCK) {
+      this.blocks.push(new Uint8Array(Math.max(PACKED_BLOCK, enc.length)))
+      this.used = 0
+    }
+    const block = this.blocks[this.blocks.length - 1] as Uint8Array
+    block.set(enc, this.used)
+    this.hashes.set(hash, this.count * 32)
+    this.where.set([this.blocks.length - 1, this.used, enc.length], this.count * 3)
+    this.used += enc.length
+    this.count++
+  }
+
+  /** Calls `fn` for every node in ascending hash order (views into the packed buffers). */
+  forEachSorted(fn: (hash: Uint8Array, enc: Uint8Array) => void): void {
+    const order = sortPackedKeys(this.hashes, this.count)
+    for (let i = 0; i < this.count; i++) {
+      const n = order[i] as number
+      const [block, offset, length] = this.where.subarray(n * 3, n * 3 + 3) as unknown as [number, number, number]
+      fn(this.hashes.subarray(n * 32, n * 32 + 32), (this.blocks[block] as Uint8Array).subarray(offset, offset + length))
+    }
+  }
+}

@@ -1,19 +1,19 @@
 import type { AccountFields, StateManagerInterface, StorageDump } from '@ethereumjs/common'
 import { Account, type Address } from '@ethereumjs/util'
 import { fastKeccak256 as keccak256 } from './fastKeccak.js'
-import { bytesToHex, compareBytes, equalBytes, hexToBytes } from '../primitives/bytes.js'
+import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { rlpEncode } from '../primitives/rlp.js'
 import { WriteBatch } from './kvStore.js'
 import type { StateOverlay } from './stateDb.js'
 import { BaseState, EMPTY_CODE_HASH, encodeAccount, storageKey, trimLeadingZeros, type StateContext, type StoredAccount } from './baseState.js'
 import { EMPTY_ROOT, MutableTrie } from './mutableTrie.js'
-import { buildTrieFromSorted, sortPackedKeys } from './bulkTrie.js'
+import { PackedNodes, buildTrieFromSorted, sortPackedKeys } from './bulkTrie.js'
 import { encodeNode, nodeHash, type TrieNode } from './trieNode.js'
 
 /** Accounts on the empty root from which the bulk (sorted build) path is used. */
 export const BULK_THRESHOLD = 20_000
-const BULK_CHUNK = 20_000
+const BULK_CHUNK = 50_000
 
 /** The `meta` key holding the committed state head root. */
 export const STATE_HEAD_KEY = new TextEncoder().encode('state/headRoot')
@@ -368,10 +368,9 @@ export class FlatStateManager implements StateManagerInterface {
   private bulkWriteAccounts(): Uint8Array {
     const store = this.ctx.store
     let chunk = new WriteBatch()
-    // Sorted chunks touch each B-tree page once, which keeps LMDB's dirty pages (and so RSS) small.
+    // Keys arrive in ascending order, so each chunk appends to the B-tree instead of rewriting its pages.
     const flush = (limit: number) => {
       if (chunk.size >= limit) {
-        chunk.ops.sort((a, b) => (a.space === b.space ? compareBytes(a.key, b.key) : a.space < b.space ? -1 : 1))
         store.write(chunk)
         chunk = new WriteBatch()
       }
@@ -383,12 +382,18 @@ export class FlatStateManager implements StateManagerInterface {
         flush(BULK_CHUNK)
       }
     }
-    const root = this.bulkAccountRoot((hash, enc) => {
+    const nodes = new PackedNodes()
+    const root = this.bulkAccountRoot((hash, enc) => nodes.add(hash, enc))
+    nodes.forEachSorted((hash, enc) => {
       chunk.put('trie', hash, enc)
       flush(BULK_CHUNK)
     })
-    for (const [key, value] of this.accounts) {
-      if (value === null) continue
+    flush(1)
+    // Hex keys of equal length sort like the addresses themselves.
+    const live: string[] = []
+    for (const [key, value] of this.accounts) if (value !== null) live.push(key)
+    live.sort()
+    for (const key of live) {
       chunk.put('accounts', this.addressOf(key), this.encodeCurrentAccount(key))
       flush(BULK_CHUNK)
     }
