@@ -209,6 +209,23 @@ test('libp2p network: static peers are redialled after a peer stops and restarts
     await waitConnected([first, second, third], 8_000)
     serveChain(first, 3n)
     assert.deepEqual(await third.requestBlocks(first.peerId, 3n, 1), [blockBytes(3n)])
+
+    // The same instance can be stopped and started again (it listens on a new port: it was given port
+    // 0), redials its static peer `first`, and serves and gossips as before.
+    await second.stop()
+    await second.start()
+    await waitFor(() => second.peers().some((p) => p.peerId === first.peerId), 'second back with first')
+    assert.deepEqual(await second.requestBlocks(first.peerId, 2n, 5), [blockBytes(2n), blockBytes(3n)])
+    serveChain(second, 9n)
+    assert.equal((await first.requestStatus(second.peerId)).head, 9n)
+    await waitFor(
+      () => first.topicPeers('consensus').includes(second.peerId) && second.topicPeers('consensus').includes(first.peerId),
+      'gossip ready between first and second',
+    )
+    const got: string[] = []
+    first.subscribe('consensus', (_data, from) => got.push(from))
+    await second.publish('consensus', Uint8Array.of(5))
+    await waitFor(() => got.length === 1, 'gossip after an in-place restart')
   } finally {
     await Promise.all([first, second, third].map((n) => n.stop()))
   }

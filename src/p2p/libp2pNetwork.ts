@@ -442,6 +442,8 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       for (const timer of redialTimers.values()) clearTimeout(timer)
       redialTimers.clear()
       redialAttempts.clear()
+      // Registrations outlive libp2p.stop(); without this a restart fails with a duplicate handler.
+      await libp2p.unhandle(SYNC_PROTOCOL)
       await libp2p.stop()
     },
 
