@@ -5,16 +5,15 @@ import type { Block, Log, LogEntry, SignedTx, TxLocation, TxReceipt } from '../c
 import { keccak256 } from '../crypto/keccak.js'
 import type { AccountProof } from './backend.js'
 import { toHex, toQuantity, toWord } from './hex.js'
+import type { HexString, RpcAccessListEntry, RpcAuthorization, RpcBlock, RpcHeader, RpcLog, RpcProof, RpcReceipt, RpcTransaction } from './rpcTypes.js'
 
 /**
  * JSON shapes exactly as geth returns them (field names, minimal-hex quantities, null for pending
  * context), so viem, ethers, Hardhat and cast parse our answers unchanged.
  */
 
-export type RpcObject = Record<string, unknown>
-
 /** Header fields shared by blocks and newHeads notifications, in geth's order. */
-export function formatHeader(header: BlockHeader, hash: Uint8Array): RpcObject {
+export function formatHeader(header: BlockHeader, hash: Uint8Array): RpcHeader {
   return {
     baseFeePerGas: toQuantity(header.baseFeePerGas),
     blobGasUsed: toQuantity(header.blobGasUsed),
@@ -44,20 +43,13 @@ export function formatHeader(header: BlockHeader, hash: Uint8Array): RpcObject {
  * A block as eth_getBlockByNumber returns it. `fullTransactions` are the block's transactions with
  * senders; when absent, the transactions field lists hashes.
  */
-export function formatBlock(block: Block, fullTransactions: SignedTx[] | undefined): RpcObject {
-  const out = formatHeader(block.header, block.hash)
-  out['size'] = toQuantity(blockSize(block))
-  if (fullTransactions === undefined) {
-    out['transactions'] = block.transactions.map((raw) => toHex(keccak256(raw)))
-  } else {
-    const blockNumber = block.header.number
-    out['transactions'] = fullTransactions.map((tx, index) =>
-      formatTransaction(tx, { blockHash: block.hash, blockNumber, index }, block.header.baseFeePerGas),
-    )
-  }
-  out['uncles'] = []
-  out['withdrawals'] = []
-  return out
+export function formatBlock(block: Block, fullTransactions: SignedTx[] | undefined): RpcBlock {
+  const blockNumber = block.header.number
+  const transactions =
+    fullTransactions === undefined
+      ? block.transactions.map((raw) => toHex(keccak256(raw)))
+      : fullTransactions.map((tx, index) => formatTransaction(tx, { blockHash: block.hash, blockNumber, index }, block.header.baseFeePerGas))
+  return { ...formatHeader(block.header, block.hash), size: toQuantity(blockSize(block)), transactions, uncles: [], withdrawals: [] }
 }
 
 /** The RLP size of [header, transactions, ommers, withdrawals], computed without re-encoding the body. */
@@ -101,9 +93,9 @@ export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint
  * A transaction as eth_getTransactionByHash returns it. `location` undefined means pending
  * (blockHash, blockNumber, transactionIndex are null; a 1559 gasPrice is then maxFeePerGas, like geth).
  */
-export function formatTransaction(signed: SignedTx, location: TxLocation | undefined, baseFee: bigint | undefined): RpcObject {
+export function formatTransaction(signed: SignedTx, location: TxLocation | undefined, baseFee: bigint | undefined): RpcTransaction {
   const tx = signed.tx
-  const out: RpcObject = {
+  const out: RpcTransaction = {
     blockHash: location ? toHex(location.blockHash) : null,
     blockNumber: location ? toQuantity(location.blockNumber) : null,
     from: toHex(signed.from),
@@ -116,40 +108,40 @@ export function formatTransaction(signed: SignedTx, location: TxLocation | undef
     transactionIndex: location ? toQuantity(location.index) : null,
     value: toQuantity(tx.value),
     type: toQuantity(tx.type),
+    v: toQuantity(tx.v ?? 0n),
+    r: toQuantity(tx.r ?? 0n),
+    s: toQuantity(tx.s ?? 0n),
   }
   if (isLegacyTx(tx)) {
-    out['gasPrice'] = toQuantity(tx.gasPrice)
+    out.gasPrice = toQuantity(tx.gasPrice)
     // EIP-155 protected: v = chainId * 2 + 35 + parity.
-    if (tx.v !== undefined && tx.v >= 35n) out['chainId'] = toQuantity((tx.v - 35n) / 2n)
+    if (tx.v !== undefined && tx.v >= 35n) out.chainId = toQuantity((tx.v - 35n) / 2n)
   } else {
     if (isAccessList2930Tx(tx)) {
-      out['gasPrice'] = toQuantity(tx.gasPrice)
+      out.gasPrice = toQuantity(tx.gasPrice)
     } else {
       const fee = tx as { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
-      out['gasPrice'] = toQuantity(location && baseFee !== undefined ? effectiveGasPrice(tx, baseFee) : fee.maxFeePerGas)
-      out['maxFeePerGas'] = toQuantity(fee.maxFeePerGas)
-      out['maxPriorityFeePerGas'] = toQuantity(fee.maxPriorityFeePerGas)
+      out.gasPrice = toQuantity(location && baseFee !== undefined ? effectiveGasPrice(tx, baseFee) : fee.maxFeePerGas)
+      out.maxFeePerGas = toQuantity(fee.maxFeePerGas)
+      out.maxPriorityFeePerGas = toQuantity(fee.maxPriorityFeePerGas)
     }
     if (isBlob4844Tx(tx)) {
-      out['maxFeePerBlobGas'] = toQuantity(tx.maxFeePerBlobGas)
-      out['blobVersionedHashes'] = tx.blobVersionedHashes.map((h) => (typeof h === 'string' ? h : toHex(h)))
+      out.maxFeePerBlobGas = toQuantity(tx.maxFeePerBlobGas)
+      out.blobVersionedHashes = tx.blobVersionedHashes.map((h) => (typeof h === 'string' ? h : toHex(h)))
     }
-    out['accessList'] = formatAccessList(tx.accessList)
-    out['chainId'] = toQuantity(tx.chainId)
-    if (isEOACode7702Tx(tx)) out['authorizationList'] = formatAuthorizationList(tx.authorizationList)
-    out['yParity'] = toQuantity(tx.v ?? 0n)
+    out.accessList = formatAccessList(tx.accessList)
+    out.chainId = toQuantity(tx.chainId)
+    if (isEOACode7702Tx(tx)) out.authorizationList = formatAuthorizationList(tx.authorizationList)
+    out.yParity = toQuantity(tx.v ?? 0n)
   }
-  out['v'] = toQuantity(tx.v ?? 0n)
-  out['r'] = toQuantity(tx.r ?? 0n)
-  out['s'] = toQuantity(tx.s ?? 0n)
   return out
 }
 
-function formatAccessList(list: readonly (readonly [Uint8Array, readonly Uint8Array[]])[]): RpcObject[] {
+function formatAccessList(list: readonly (readonly [Uint8Array, readonly Uint8Array[]])[]): RpcAccessListEntry[] {
   return list.map(([address, keys]) => ({ address: toHex(address), storageKeys: keys.map(toHex) }))
 }
 
-function formatAuthorizationList(list: readonly (readonly Uint8Array[])[]): RpcObject[] {
+function formatAuthorizationList(list: readonly (readonly Uint8Array[])[]): RpcAuthorization[] {
   return list.map((item) => {
     const [chainId, address, nonce, yParity, r, s] = item as unknown as Uint8Array[]
     return {
@@ -163,14 +155,14 @@ function formatAuthorizationList(list: readonly (readonly Uint8Array[])[]): RpcO
   })
 }
 
-function quantityOfBytes(bytes: Uint8Array | undefined): string {
+function quantityOfBytes(bytes: Uint8Array | undefined): HexString {
   if (bytes === undefined || bytes.length === 0) return '0x0'
   const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').replace(/^0+/, '')
   return hex === '' ? '0x0' : `0x${hex}`
 }
 
 /** A receipt; `firstLogIndex` is the block-wide index of its first log. */
-export function formatReceipt(receipt: TxReceipt, firstLogIndex: number): RpcObject {
+export function formatReceipt(receipt: TxReceipt, firstLogIndex: number): RpcReceipt {
   const blockHash = toHex(receipt.blockHash)
   const blockNumber = toQuantity(receipt.blockNumber)
   const transactionHash = toHex(receipt.transactionHash)
@@ -196,7 +188,7 @@ export function formatReceipt(receipt: TxReceipt, firstLogIndex: number): RpcObj
 }
 
 /** Receipts of one block in order, with block-wide log indices. */
-export function formatBlockReceipts(receipts: TxReceipt[]): RpcObject[] {
+export function formatBlockReceipts(receipts: TxReceipt[]): RpcReceipt[] {
   let logIndex = 0
   return receipts.map((receipt) => {
     const formatted = formatReceipt(receipt, logIndex)
@@ -205,7 +197,7 @@ export function formatBlockReceipts(receipts: TxReceipt[]): RpcObject[] {
   })
 }
 
-export function formatLog(log: LogEntry): RpcObject {
+export function formatLog(log: LogEntry): RpcLog {
   return formatLogFields(
     log,
     toHex(log.blockHash),
@@ -218,12 +210,12 @@ export function formatLog(log: LogEntry): RpcObject {
 
 function formatLogFields(
   log: Log,
-  blockHash: string,
-  blockNumber: string,
-  transactionHash: string,
-  transactionIndex: string,
+  blockHash: HexString,
+  blockNumber: HexString,
+  transactionHash: HexString,
+  transactionIndex: HexString,
   logIndex: number,
-): RpcObject {
+): RpcLog {
   return {
     address: toHex(log.address),
     topics: log.topics.map(toHex),
@@ -237,7 +229,7 @@ function formatLogFields(
   }
 }
 
-export function formatProof(proof: AccountProof): RpcObject {
+export function formatProof(proof: AccountProof): RpcProof {
   return {
     address: toHex(proof.address),
     accountProof: proof.accountProof.map(toHex),

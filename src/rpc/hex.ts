@@ -1,16 +1,18 @@
+import type { HexString } from './rpcTypes.js'
+
 /** Wire encoding for JSON-RPC: data is even-length lowercase hex, quantities are minimal hex ("0x0"). */
 
-export function toHex(bytes: Uint8Array): string {
+export function toHex(bytes: Uint8Array): HexString {
   if (bytes.length === 0) return '0x'
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
 }
 
-export function toQuantity(value: bigint | number): string {
+export function toQuantity(value: bigint | number): HexString {
   return `0x${value.toString(16)}`
 }
 
 /** A 32-byte word, left-padded (storage values, proof values as hashes). */
-export function toWord(bytes: Uint8Array): string {
+export function toWord(bytes: Uint8Array): HexString {
   const hex = bytes.length === 0 ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
   return `0x${hex.padStart(64, '0')}`
 }

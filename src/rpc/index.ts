@@ -5,3 +5,4 @@ export { createDispatcher, type Dispatcher, type RpcLogger } from './dispatcher.
 export { RpcErrorCode, decodeRevertReason, toJsonRpcError, type JsonRpcErrorObject } from './errorMapping.js'
 export { createMethodTable, STANDARD_METHODS } from './methods/index.js'
 export { createRpcServer, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, type RpcServer, type RpcServerOptions } from './server.js'
+export type * from './rpcTypes.js'

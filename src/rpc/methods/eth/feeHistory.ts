@@ -4,6 +4,7 @@ import { blockAt } from '../../blocks.js'
 import type { RpcMethod } from '../../context.js'
 import { blobBaseFee, nextBaseFee, nextExcessBlobGas, MAX_BLOB_GAS_PER_BLOCK } from '../../fees.js'
 import { toQuantity } from '../../hex.js'
+import type { HexString, RpcFeeHistory } from '../../rpcTypes.js'
 import { expectParams, invalidParams, parseBlockTag, parseQuantityOrNumber } from '../../params.js'
 
 const MAX_BLOCK_COUNT = 1024n
@@ -25,11 +26,11 @@ export const feeHistory: RpcMethod = (params, { backend }) => {
   if (count > newestNumber + 1n) count = newestNumber + 1n
   const oldest = newestNumber + 1n - count
 
-  const baseFeePerGas: string[] = []
-  const baseFeePerBlobGas: string[] = []
+  const baseFeePerGas: HexString[] = []
+  const baseFeePerBlobGas: HexString[] = []
   const gasUsedRatio: number[] = []
   const blobGasUsedRatio: number[] = []
-  const reward: string[][] = []
+  const reward: HexString[][] = []
   let last: BlockHeader | undefined
   for (let n = oldest; n <= newestNumber; n++) {
     const block = n === newestNumber ? newest : backend.blockByNumber(n)
@@ -45,14 +46,14 @@ export const feeHistory: RpcMethod = (params, { backend }) => {
   if (last === undefined) return { oldestBlock: toQuantity(oldest), baseFeePerGas: [], gasUsedRatio: [] }
   baseFeePerGas.push(toQuantity(backend.nextBaseFee?.(last) ?? nextBaseFee(last)))
   baseFeePerBlobGas.push(toQuantity(blobBaseFee(nextExcessBlobGas(last))))
-  const result: Record<string, unknown> = {
+  const result: RpcFeeHistory = {
     oldestBlock: toQuantity(oldest),
     baseFeePerGas,
     gasUsedRatio,
     baseFeePerBlobGas,
     blobGasUsedRatio,
   }
-  if (percentiles !== undefined) result['reward'] = reward
+  if (percentiles !== undefined) result.reward = reward
   return result
 }
 
@@ -70,13 +71,13 @@ function parsePercentiles(value: unknown): number[] | undefined {
 }
 
 /** Tips paid at each percentile of the block's gas, cheapest first (geth's processBlock). */
-function blockRewards(backend: RpcBackend, blockHash: Uint8Array, header: BlockHeader, percentiles: number[]): string[] {
+function blockRewards(backend: RpcBackend, blockHash: Uint8Array, header: BlockHeader, percentiles: number[]): HexString[] {
   const receipts = backend.blockReceipts(blockHash) ?? []
   if (receipts.length === 0 || header.gasUsed === 0n) return percentiles.map(() => '0x0')
   const sorted = receipts
     .map((r) => ({ tip: r.effectiveGasPrice > header.baseFeePerGas ? r.effectiveGasPrice - header.baseFeePerGas : 0n, gasUsed: r.gasUsed }))
     .sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0))
-  const out: string[] = []
+  const out: HexString[] = []
   let index = 0
   let sumGasUsed = sorted[0]?.gasUsed ?? 0n
   for (const p of percentiles) {
