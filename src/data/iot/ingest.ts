@@ -19,6 +19,8 @@ export type ReasonCode =
   | 'BAD_SIGNATURE'
   | 'FIRMWARE_NOT_APPROVED'
   | 'REGISTRY_UNAVAILABLE'
+  /** The node failed to store the batch (MQTT reports it per reading; HTTP answers 5xx). */
+  | 'INTERNAL'
 
 export interface ReadingResult {
   index: number
