@@ -1,7 +1,8 @@
 import type { Block } from '../chain/types.js'
-import { bytesToHex, hexToBytes, isHex } from '../primitives/bytes.js'
+import { bytesToHex, isHex } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { ANCHOR_HASH_BYTES, MAX_ANCHORS_PER_CALL, type AnchorLocation } from './anchorIndex.js'
+import { decodeHex } from './verify/hex.js'
 
 /** The answer to stele_anchor for one hash. */
 export type AnchorStatus =
@@ -117,6 +118,6 @@ export function parseAnchorHashes(input: unknown): Uint8Array[] {
         details: { index: i },
       })
     }
-    return hexToBytes(item)
+    return decodeHex(item)
   })
 }
