@@ -294,14 +294,17 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     }
     try {
       await connect(peer)
-      redialAttempts.delete(peerId)
     } catch (error) {
-      const attempt = (redialAttempts.get(peerId) ?? 0) + 1
-      redialAttempts.set(peerId, attempt)
-      const delay = reconnectDelay(attempt, reconnect)
-      logger.debug('static peer dial failed', { peer: peerId, attempt, retryInMs: delay, error: errorMessage(error) })
+      const delay = nextRedialDelay(peerId)
+      logger.debug('static peer dial failed', { peer: peerId, retryInMs: delay, error: errorMessage(error) })
       scheduleRedial(peerId, delay)
     }
+  }
+
+  function nextRedialDelay(peerId: string): number {
+    const attempt = (redialAttempts.get(peerId) ?? 0) + 1
+    redialAttempts.set(peerId, attempt)
+    return reconnectDelay(attempt, reconnect)
   }
 
   function isConnected(peerId: string): boolean {
@@ -322,9 +325,14 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     })
   }
 
+  // A connection that dies young (e.g. the remote does not permit us and closes it after the
+  // handshake) keeps the backoff growing; one that lived a while resets it.
+  const STABLE_CONNECTION_MS = 10_000
+  const connectedAt = new Map<string, number>()
+
   libp2p.addEventListener('peer:connect', (event) => {
     const peerId = event.detail.toString()
-    redialAttempts.delete(peerId)
+    connectedAt.set(peerId, Date.now())
     logger.info('peer connected', { peer: peerId })
     for (const listener of [...connectedListeners]) safeCall(listener, peerId)
   })
@@ -333,7 +341,10 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     statuses.delete(peerId)
     logger.info('peer disconnected', { peer: peerId })
     for (const listener of [...disconnectedListeners]) safeCall(listener, peerId)
-    scheduleRedial(peerId, reconnect.initialDelayMs)
+    const since = connectedAt.get(peerId)
+    connectedAt.delete(peerId)
+    if (since !== undefined && Date.now() - since >= STABLE_CONNECTION_MS) redialAttempts.delete(peerId)
+    if (staticPeers.has(peerId)) scheduleRedial(peerId, nextRedialDelay(peerId))
   })
 
   function safeCall(listener: PeerListener, peerId: string): void {
