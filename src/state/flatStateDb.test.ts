@@ -13,6 +13,7 @@ import type { AccountProof } from '../rpc/backend.js'
 import { createFlatStateDb } from './flatStateDb.js'
 import { createReferenceStateDb } from './referenceStateDb.js'
 import { EMPTY_ROOT } from './mutableTrie.js'
+import { keccak256 } from '../crypto/keccak.js'
 
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
 console.log(`flatStateDb.test: FUZZ_SEED=${seed}`)
@@ -355,4 +356,28 @@ test('the bulk genesis path (sorted build, direct chunked writes) matches the in
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('shallowCopy carries the changes without sharing them; dumpStorage lists hashed slots', async () => {
+  const store = createMemoryStore()
+  const db = createFlatStateDb(store)
+  const overlay = db.overlay()
+  const sm = overlay.stateManager
+  const [a] = ADDRESSES as [Address]
+  await sm.putAccount(a, new Account(1n, 2n))
+  await sm.putStorage(a, SLOTS[0] as Uint8Array, Uint8Array.of(9))
+  const batch = new WriteBatch()
+  const commit = await overlay.prepareCommit(batch)
+  store.write(batch)
+  commit.apply()
+  const next = db.overlay().stateManager
+  await next.putStorage(a, SLOTS[1] as Uint8Array, Uint8Array.of(8))
+  const copy = next.shallowCopy()
+  await copy.putStorage(a, SLOTS[1] as Uint8Array, Uint8Array.of(7))
+  assert.equal(bytesToHex(await next.getStorage(a, SLOTS[1] as Uint8Array)), '0x08')
+  assert.equal(bytesToHex(await copy.getStorage(a, SLOTS[1] as Uint8Array)), '0x07')
+  assert.equal(bytesToHex(await copy.getStorage(a, SLOTS[0] as Uint8Array)), '0x09')
+  const dump = await next.dumpStorage!(a)
+  assert.deepEqual(Object.keys(dump).length, 2)
+  assert.equal(dump[bytesToHex(keccak256(SLOTS[1] as Uint8Array))], '0x08')
 })

@@ -11,7 +11,7 @@ import { FlatStateManager, STATE_HEAD_KEY, createStateOverlay } from './stateOve
 import type { NodeRef } from './trieNode.js'
 
 export interface FlatStateDbOptions {
-  /** Decoded inner trie nodes kept in memory (default 100,000, roughly 150 MB at most). */
+  /** Decoded inner trie nodes kept in memory (default 50,000: at most ~90 MB; the top four levels of a 1M-account trie). */
   nodeCacheSize?: number
   /** Accounts on the empty root from which prepareCommit builds the trie from sorted keys (default 20,000). */
   bulkThreshold?: number
@@ -26,7 +26,7 @@ export interface FlatStateDbOptions {
  * code; trie: node hash -> node RLP; meta 'state/headRoot' -> head root.
  */
 export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = {}): StateDb {
-  const nodes = createNodeStore(store, options.nodeCacheSize ?? 100_000)
+  const nodes = createNodeStore(store, options.nodeCacheSize ?? 50_000)
   let head: { root: Uint8Array; ref: NodeRef | undefined; epoch: number } = {
     root: store.get('meta', STATE_HEAD_KEY) ?? EMPTY_ROOT,
     ref: undefined,
