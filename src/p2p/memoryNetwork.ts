@@ -23,6 +23,21 @@ import { boundSyncResponse } from './syncCodec.js'
  * has banned the other. Deliveries are asynchronous (next macrotask) and bytes are copied, as over a
  * real wire, so tests cannot depend on re-entrancy or shared buffers.
  */
+/** One gossip delivery, handed to a custom scheduler that may run it later, twice, or never. */
+export interface MemoryDelivery {
+  from: string
+  to: string
+  topic: Topic
+  data: Uint8Array
+  /** Calls the receiver's handlers (no-op if the link is down by then). */
+  deliver(): void
+}
+
+export interface MemoryHubOptions {
+  /** Decides when gossip is delivered (delay, drop, duplicate, reorder). Default: the next macrotask. */
+  schedule?: (delivery: MemoryDelivery) => void
+}
+
 export interface MemoryHub {
   createNetwork(peerId: string): Network
   /** Cuts (false) or restores (true) the link between two members, both directions. */
@@ -43,7 +58,8 @@ interface Member {
   statusProvider?: StatusProvider
 }
 
-export function createMemoryHub(): MemoryHub {
+export function createMemoryHub(options: MemoryHubOptions = {}): MemoryHub {
+  const schedule = options.schedule ?? ((delivery: MemoryDelivery) => setImmediate(delivery.deliver))
   const members = new Map<string, Member>()
   const cutLinks = new Set<string>()
   const linkKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`)
@@ -135,9 +151,15 @@ export function createMemoryHub(): MemoryHub {
           const other = members.get(peer)
           if (other === undefined) continue
           const copy = data.slice()
-          setImmediate(() => {
-            if (!other.connected.has(peerId)) return
-            for (const handler of other.handlers.get(topic) ?? []) handler(copy, peerId)
+          schedule({
+            from: peerId,
+            to: peer,
+            topic,
+            data: copy,
+            deliver: () => {
+              if (!other.connected.has(peerId)) return
+              for (const handler of other.handlers.get(topic) ?? []) handler(copy, peerId)
+            },
           })
         }
       },
