@@ -260,3 +260,23 @@ test('each seal of the target header, flipped, fails at the seals step (noble cr
     assertInvalid(verifyProofBundle(b, s.chain.genesis), `seal ${k}`, ['seals'])
   }
 })
+
+test('a proven block that is itself a set change verifies; a removed validator can no longer seal', async () => {
+  const s = await buildProofScenario(4, 4242n)
+  const set = s.chain.blocks[s.chain.blocks.length - 1]!.header.extraData.validators // five after block 4
+  const shrunk = set.slice(0, 4).filter((_, i) => i !== 1) // drop validator 1 and the extra one
+  const changeBlock = await s.chain.addBlock({ anchors: [keccak256(Uint8Array.of(1, 2, 3))], validators: shrunk })
+  const atChange = buildAnchorProof(s.chain.reader, changeBlock.anchors[0]!)
+  assert.equal(atChange.validatorSetChanges.length, 2, 'the change at block 4 and the proven block itself')
+  assertValid(verifyProofBundle(atChange, s.chain.genesis, native))
+  const withoutSelf = clone(atChange)
+  withoutSelf.validatorSetChanges = withoutSelf.validatorSetChanges.slice(0, 1)
+  assertInvalid(verifyProofBundle(withoutSelf, s.chain.genesis, native), 'change block not listed as a change', ['validatorSet'])
+
+  // The next block is sealed by the shrunk set; a seal by the removed validator makes it invalid.
+  const removed = set[1]!
+  const next = await s.chain.addBlock({ anchors: [keccak256(Uint8Array.of(4, 5, 6))], sealers: [...shrunk, removed] })
+  assertInvalid(verifyProofBundle(buildAnchorProof(s.chain.reader, next.anchors[0]!), s.chain.genesis, native), 'seal by a removed validator', ['seals'])
+  const honest = await s.chain.addBlock({ anchors: [keccak256(Uint8Array.of(7, 8, 9))] })
+  assertValid(verifyProofBundle(buildAnchorProof(s.chain.reader, honest.anchors[0]!), s.chain.genesis, native))
+})
