@@ -1,10 +1,13 @@
 import { test } from 'node:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import assert from 'node:assert/strict'
 import type { Block } from '../chain/types.js'
 import { keccak256 } from '../crypto/keccak.js'
 import { privateKeyToAddress, sign } from '../crypto/secp256k1.js'
 import { bytesToHex } from '../primitives/bytes.js'
-import { createMemoryStore, type KvStore } from '../state/kvStore.js'
+import { createMemoryStore, openLmdbStore, type KvStore } from '../state/kvStore.js'
 import { hasCommitQuorum } from '../consensus/verifyCommittedBlock.js'
 import { recoverAddress } from '../crypto/secp256k1.js'
 import { createGenesis, fakeBlock } from '../../test/sim/simNetwork.js'
@@ -182,28 +185,45 @@ test('n = 4 drivers on an in-memory bus finalize the same chain; junk input is d
   for (const n of nodes) await n.driver.stop()
 })
 
-test('a restarted driver resumes from its WAL: same round, the very same signed messages, no new ones', async () => {
-  const clock = manualClock()
-  // Only one of four validators is up: no quorum, so it times out and sends a round change.
-  const nodes = makeNodes(4, clock, {}, false)
-  const lone = nodes[0] as TestNode
-  await lone.driver.start()
-  await clock.advance(1_200, settleAll([lone]))
-  const before = lone.driver.status()
-  assert.ok(before.round >= 1, 'timed out into a later round')
-  const lastRoundChange = lone.sent.filter((b) => b[0] === 0x15).at(-1) as Uint8Array
-  await lone.driver.stop()
+for (const backend of ['memory', 'lmdb'] as const) {
+  test(`a restarted driver resumes from its WAL (${backend} store): same round, the very same signed messages, no new ones`, async () => {
+    const clock = manualClock()
+    // Only one of four validators is up: no quorum, so it times out and sends a round change.
+    const nodes = makeNodes(4, clock, {}, false)
+    const lone = nodes[0] as TestNode
+    const dir = backend === 'lmdb' ? mkdtempSync(join(tmpdir(), 'stele-qbft-wal-')) : undefined
+    try {
+      if (dir) {
+        lone.store = openLmdbStore(dir)
+        lone.driver = makeDriver(lone, nodes.map((n) => n.address), clock, [lone], {}, false)
+      }
+      await lone.driver.start()
+      await clock.advance(1_200, settleAll([lone]))
+      const before = lone.driver.status()
+      assert.ok(before.round >= 1, 'timed out into a later round')
+      const lastRoundChange = lone.sent.filter((b) => b[0] === 0x15).at(-1) as Uint8Array
+      await lone.driver.stop()
+      if (dir) {
+        await lone.store.close()
+        lone.store = openLmdbStore(dir)
+      }
 
-  const sentBefore = lone.sent.length
-  const validators = nodes.map((n) => n.address)
-  lone.driver = makeDriver(lone, validators, clock, [lone], {}, false)
-  await lone.driver.start()
-  await settleAll([lone])()
-  const after = lone.driver.status()
-  assert.equal(after.height, before.height)
-  assert.equal(after.round, before.round)
-  const resent = lone.sent.slice(sentBefore)
-  assert.ok(resent.some((b) => bytesToHex(b) === bytesToHex(lastRoundChange)), 'the round change is re-sent byte for byte')
-  assert.equal(resent.filter((b) => b[0] === 0x15).length, 1, 'and no second, different one for that round')
-  await lone.driver.stop()
-})
+      const sentBefore = lone.sent.length
+      lone.driver = makeDriver(lone, nodes.map((n) => n.address), clock, [lone], {}, false)
+      await lone.driver.start()
+      await settleAll([lone])()
+      const after = lone.driver.status()
+      assert.equal(after.height, before.height)
+      assert.equal(after.round, before.round)
+      const resent = lone.sent.slice(sentBefore)
+      assert.ok(resent.some((b) => bytesToHex(b) === bytesToHex(lastRoundChange)), 'the round change is re-sent byte for byte')
+      assert.equal(resent.filter((b) => b[0] === 0x15).length, 1, 'and no second, different one for that round')
+      await lone.driver.stop()
+    } finally {
+      if (dir) {
+        await lone.store.close()
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+  })
+}
