@@ -1,5 +1,6 @@
 import { createBlock, type Block as EthBlock } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
+import type { TypedTransaction } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
 import { createVM, runTx, type VM } from '@ethereumjs/vm'
 import { logsBloom } from '../chain/bloom.js'
@@ -61,7 +62,7 @@ export async function executeTransactions(
     }
     let result
     try {
-      result = await runTx(vm, { tx: signed.tx, block, blockGasUsed: gasUsed, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
+      result = await runTx(vm, { tx: withKnownSender(signed), block, blockGasUsed: gasUsed, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
     } catch (cause) {
       if (mode === 'validate') throw new SteleError(ErrorCode.InvalidBlock, `transaction ${included.length} is invalid: ${errorMessage(cause)}`, { cause })
       rejected.push({ tx: signed, reason: errorMessage(cause), retry: false })
@@ -69,8 +70,8 @@ export async function executeTransactions(
     }
     gasUsed += result.totalGasSpent
     const logs: Log[] = (result.execResult.logs ?? []).map(([address, topics, data]) => ({ address, topics, data }))
-    const receiptBloom = logsBloom(logs)
-    logsBloom(logs, bloom)
+    const receiptBloom = logs.length === 0 ? new Uint8Array(256) : logsBloom(logs)
+    if (logs.length > 0) orInto(bloom, receiptBloom)
     const tx = signed.tx
     receipts.push({
       type: tx.type,
@@ -89,11 +90,9 @@ export async function executeTransactions(
     })
     included.push(signed)
   }
-  const [stateRoot, transactionsRoot, receiptsRoot] = await Promise.all([
-    overlay.computeRoot(),
-    orderedTrieRoot(included.map((t) => t.serialized)),
-    orderedTrieRoot(receipts.map(encodeConsensusReceipt)),
-  ])
+  const stateRoot = await overlay.computeRoot()
+  const transactionsRoot = orderedTrieRoot(included.map((t) => t.serialized))
+  const receiptsRoot = orderedTrieRoot(receipts.map(encodeConsensusReceipt))
   return { included, rejected, receipts, gasUsed, logsBloom: bloom, stateRoot, transactionsRoot, receiptsRoot, overlay }
 }
 
@@ -107,6 +106,20 @@ export function checkExecutedHeader(header: BlockHeader, outcome: ExecutionOutco
   if (!equalBytes(header.transactionsRoot, outcome.transactionsRoot)) mismatch('transactionsRoot')
   if (!equalBytes(header.receiptsRoot, outcome.receiptsRoot)) mismatch('receiptsRoot')
   if (!equalBytes(header.logsBloom, outcome.logsBloom)) mismatch('logsBloom')
+}
+
+/**
+ * The tx as runTx sees it, answering getSenderAddress with the sender recovered at admission or decode:
+ * @ethereumjs would otherwise hash the public key again with its JavaScript keccak on every run. A frozen
+ * view over the original, so @ethereumjs keeps using (and filling) the original's caches.
+ */
+function withKnownSender(signed: SignedTx): TypedTransaction {
+  const sender = new Address(signed.from)
+  return Object.freeze(Object.create(signed.tx, { getSenderAddress: { value: () => sender } })) as TypedTransaction
+}
+
+function orInto(target: Uint8Array, bits: Uint8Array): void {
+  for (let i = 0; i < target.length; i++) target[i] = (target[i] as number) | (bits[i] as number)
 }
 
 export function effectiveGasPrice(signed: SignedTx, baseFee: bigint): bigint {

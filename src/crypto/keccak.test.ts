@@ -1,0 +1,36 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { bytesToHex, utf8ToBytes } from '../primitives/bytes.js'
+import { keccak256, keccak256Parts } from './keccak.js'
+
+test('keccak256 known vectors (Keccak-256 as Ethereum uses it, not SHA3-256)', () => {
+  assert.equal(bytesToHex(keccak256(new Uint8Array(0))), '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470')
+  assert.equal(bytesToHex(keccak256(utf8ToBytes('abc'))), '0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45')
+})
+
+test('keccak256 and keccak256Parts equal @noble/hashes on random inputs, views and block boundaries', () => {
+  const seed = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : Date.now() % 2 ** 31
+  console.log(`keccak property seed: ${seed} (replay with FUZZ_SEED=${seed})`)
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 600 }), fc.nat(600), fc.nat(20), (data, cut, offset) => {
+      const expected = bytesToHex(keccak_256(data))
+      // A view into a larger buffer must hash only its own bytes.
+      const padded = new Uint8Array(offset + data.length + 7)
+      padded.set(data, offset)
+      const view = padded.subarray(offset, offset + data.length)
+      const hash = keccak256(view)
+      assert.equal(bytesToHex(hash), expected)
+      assert.equal(hash.byteOffset, 0)
+      assert.equal(hash.buffer.byteLength, 32)
+      const at = Math.min(cut, data.length)
+      assert.equal(bytesToHex(keccak256Parts([data.subarray(0, at), data.subarray(at)])), expected)
+    }),
+    { seed, numRuns: 300 },
+  )
+  for (const length of [135, 136, 137, 271, 272, 273]) {
+    const data = new Uint8Array(length).fill(length & 0xff)
+    assert.equal(bytesToHex(keccak256(data)), bytesToHex(keccak_256(data)), `${length} bytes`)
+  }
+})
