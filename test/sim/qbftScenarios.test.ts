@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { bytesToHex } from '../../src/primitives/bytes.js'
 import { recoverAddress } from '../../src/crypto/secp256k1.js'
 import { commitSealHash } from '../../src/chain/seal.js'
+import type { Block } from '../../src/chain/types.js'
 import { createSimNetwork, SimViolation, type SimNetwork, type SimNode } from './simNetwork.js'
 
 /** Named perturbations on the simulated network. Invariants are checked inside the harness after every event. */
@@ -170,4 +171,25 @@ test('the invariants have teeth: restarting without the WAL is caught as conflic
     }
   }
   assert.ok(caught > 0, 'at least one of 12 runs without a WAL must be caught')
+})
+
+test('the validator set changes per height (as governance would): a removed validator follows but signs nothing', () => {
+  // Five nodes; node 4 is voted out for heights 10-19 and back in from 20.
+  const out = (h: bigint) => h >= 10n && h < 20n
+  const sim = createSimNetwork({ seed: 91, validators: 5, validatorSchedule: (h) => (out(h) ? [0, 1, 2, 3] : [0, 1, 2, 3, 4]) })
+  sim.start()
+  reachOrFail(sim, sim.nodes, 30n, 60_000)
+  const node4 = bytesToHex((sim.nodes[4] as SimNode).address)
+  const signers = (b: Block) => b.header.extraData.seals.map((seal) => bytesToHex(recoverAddress(commitSealHash(b.header), seal)))
+  const chain = (sim.nodes[0] as SimNode).chain
+  for (const b of chain.slice(1)) {
+    const h = b.header.number
+    if (out(h)) {
+      assert.ok(!signers(b).includes(node4), `node 4 sealed block ${h} while not a validator`)
+      assert.notEqual(bytesToHex(b.header.coinbase), node4, `node 4 proposed block ${h} while not a validator`)
+    }
+  }
+  assert.ok(chain.slice(20).some((b) => signers(b).includes(node4)), 'node 4 seals again once back in the set')
+  // It kept following the chain meanwhile.
+  assert.equal(bytesToHex((sim.nodes[4] as SimNode).chain[25]!.hash), bytesToHex(chain[25]!.hash))
 })

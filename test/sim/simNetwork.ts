@@ -42,6 +42,8 @@ export interface SimOptions {
   checkInvariants?: boolean
   /** Keep what nodes persist. Off only to show that the invariants catch a validator restarting without its WAL. */
   persistWal?: boolean
+  /** Which nodes (by index) validate each height, as governance votes would decide; default all of them. */
+  validatorSchedule?: (height: bigint) => number[]
 }
 
 export class SimViolation extends Error {
@@ -239,6 +241,7 @@ export class SimNetwork {
       cacheRecovery: true,
       checkInvariants: true,
       persistWal: true,
+      validatorSchedule: () => Array.from({ length: options.validators }, (_, i) => i),
       ...options,
     }
     const o = this.options
@@ -361,7 +364,13 @@ export class SimNetwork {
 
   private newHeightInput(node: SimNode, wal?: QbftWal): QbftInput {
     const tip = node.chain[node.chain.length - 1] as Block
-    return { type: 'newHeight', height: tip.header.number + 1n, validators: this.validators, previousProposer: tip.header.coinbase, wal }
+    const height = tip.header.number + 1n
+    return { type: 'newHeight', height, validators: this.validatorsAt(height), previousProposer: tip.header.coinbase, wal }
+  }
+
+  /** The validator set of a height (sorted addresses). */
+  validatorsAt(height: bigint): Uint8Array[] {
+    return sortValidators(this.options.validatorSchedule(height).map((i) => (this.nodes[i] as SimNode).address))
   }
 
   private input(node: SimNode, input: QbftInput): void {
@@ -448,13 +457,13 @@ export class SimNetwork {
       }
       this.finalizedDigest.set(height, digest)
     }
-    if (!hasCommitQuorum(block, this.validators, (h, s) => this.recover(h, s))) {
+    if (!hasCommitQuorum(block, this.validatorsAt(height), (h, s) => this.recover(h, s))) {
       this.violation(`validity: block ${height} finalized by node ${node.index} lacks a quorum of valid seals`)
     }
     if (ownRound) {
       const parent = node.chain[Number(height) - 1] as Block
       const round = block.header.extraData.round
-      const expected = bytesToHex(proposerForRound(this.validators, parent.header.coinbase, round))
+      const expected = bytesToHex(proposerForRound(this.validatorsAt(height), parent.header.coinbase, round))
       const proposers = this.proposals.get(`${height}:${round}:${digest}`)
       if (!proposers?.has(expected)) {
         this.violation(`validity: block ${height} round ${round} was not proposed by that round's proposer ${expected}`)
