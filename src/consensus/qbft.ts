@@ -251,7 +251,7 @@ function enterRound(ctx: Ctx, round: number, sendRoundChange: boolean): void {
     const payload: RoundChangePayload = {
       height: s.height,
       round,
-      prepared: s.prepared ? { round: s.prepared.round, digest: s.prepared.block.hash } : undefined,
+      prepared: s.prepared ? { round: s.prepared.round, digest: blockHash(s.prepared.block.header) } : undefined,
     }
     const message: EngineRoundChange = {
       type: 'roundChange',
