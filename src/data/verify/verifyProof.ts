@@ -1,8 +1,8 @@
-import { decodeHeader, encodeHeader, type BlockHeader } from '../../chain/header.js'
+import { decodeHeader, encodeHeader } from '../../chain/header.js'
 import { merkleRootFromProof } from '../../crypto/merkle.js'
 import { bytesToBigint, bytesToHex, equalBytes, isHex, type Hex } from '../../primitives/bytes.js'
 import { decodeHex as hexToBytes } from './hex.js'
-import { errorMessage, SteleError } from '../../primitives/errors.js'
+import { SteleError } from '../../primitives/errors.js'
 import { decodeReceipt, trieIndexKey } from './receiptCodec.js'
 import { parseProofBundle, type ProofBundle, type ReceiptEvidenceJson } from './proofBundle.js'
 import {
@@ -14,29 +14,17 @@ import {
 } from './registryAbi.js'
 import { readTrieProof } from './trieProof.js'
 import { decodeTransaction } from './txCodec.js'
+import { verifyValidatorChain } from './validatorChain.js'
 import { nobleVerifierCrypto, type VerifierCrypto } from './verifierCrypto.js'
+import { at, checkDistinct, fail, StepFailure, type Context, type VerifiedHeader, type VerifyStep } from './verifyStep.js'
+
+export type { VerifyStep } from './verifyStep.js'
+export { quorumSize } from './validatorChain.js'
 
 /**
  * The offline verifier (docs/spec/proofs.md). Browser-safe: it imports only noble, RLP, the header and
  * extraData codecs, the Merkle tree and its own folder. It trusts nothing but the genesis it is given.
  */
-
-/** The steps, in the order they run; a failure names the first that failed. */
-export type VerifyStep =
-  | 'format'
-  | 'genesis'
-  | 'header'
-  | 'merklePath'
-  | 'anchorRoot'
-  | 'transactionInclusion'
-  | 'transaction'
-  | 'receiptInclusion'
-  | 'registryLog'
-  | 'transfers'
-  | 'contentHash'
-  | 'validatorSet'
-  | 'seals'
-  | 'quorum'
 
 /** What the verifier needs of genesis.json; other fields are ignored. */
 export interface VerifierGenesis {
@@ -86,29 +74,6 @@ export interface VerifyOptions {
   crypto?: VerifierCrypto
 }
 
-class StepFailure extends Error {
-  constructor(
-    readonly step: VerifyStep,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-function fail(step: VerifyStep, message: string): never {
-  throw new StepFailure(step, message)
-}
-
-/** Runs `fn`, turning any error into a failure of `step` (decoders throw SteleError on malformed input). */
-function at<T>(step: VerifyStep, what: string, fn: () => T): T {
-  try {
-    return fn()
-  } catch (error) {
-    if (error instanceof StepFailure) throw error
-    return fail(step, `${what}: ${errorMessage(error)}`)
-  }
-}
-
 /** Verifies one bundle against the chain's genesis (genesis.json's chainId and validators). */
 export function verifyProofBundle(bundleInput: string | unknown, genesisInput: VerifierGenesis | unknown, options: VerifyOptions = {}): VerifyResult {
   const context = createContext(options.crypto ?? nobleVerifierCrypto, false, 0)
@@ -128,13 +93,6 @@ export interface ProofVerifier {
 export function createProofVerifier(genesis: VerifierGenesis | unknown, options: { crypto?: VerifierCrypto; maxCachedHeaders?: number } = {}): ProofVerifier {
   const context = createContext(options.crypto ?? nobleVerifierCrypto, true, options.maxCachedHeaders ?? 10_000)
   return { verify: (bundle, o = {}) => run(() => verifyOrThrow(bundle, genesis, o.file, context)) }
-}
-
-interface Context {
-  crypto: VerifierCrypto
-  header(hex: Hex, step: VerifyStep, what: string): VerifiedHeader
-  /** Each seal's signer address (hex), or undefined where a seal does not recover. */
-  signers(block: VerifiedHeader): (string | undefined)[]
 }
 
 function createContext(crypto: VerifierCrypto, memo: boolean, maxEntries: number): Context {
@@ -183,11 +141,6 @@ function run(verify: () => ProofClaims): VerifyResult {
 interface Genesis {
   chainId: bigint
   validators: Uint8Array[]
-}
-
-interface VerifiedHeader {
-  header: BlockHeader
-  hash: Uint8Array
 }
 
 function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8Array | undefined, context: Context): ProofClaims {
@@ -271,13 +224,10 @@ function verifyOrThrow(bundleInput: unknown, genesisInput: unknown, file: Uint8A
     const tokenTransfers: TokenTransferClaim[] = []
     for (const log of receipt.logs) {
       // ERC-20 Transfer: three topics and the amount as data (ERC-721 indexes the token id as a fourth topic).
-      if (log.topics.length === 3 && equalBytes(log.topics[0] as Uint8Array, TOPIC_ERC20_TRANSFER) && log.data.length === 32) {
-        tokenTransfers.push({
-          token: bytesToHex(log.address),
-          from: bytesToHex(topicAddress(log.topics[1] as Uint8Array, 'receiptInclusion')),
-          to: bytesToHex(topicAddress(log.topics[2] as Uint8Array, 'receiptInclusion')),
-          value: bytesToBigint(log.data),
-        })
+      // Logs that only look like one (topics that are not padded addresses) are not shown, and do not fail the proof.
+      const [topic0, from, to] = log.topics as [Uint8Array, Uint8Array, Uint8Array]
+      if (log.topics.length === 3 && equalBytes(topic0, TOPIC_ERC20_TRANSFER) && log.data.length === 32 && isAddressTopic(from) && isAddressTopic(to)) {
+        tokenTransfers.push({ token: bytesToHex(log.address), from: bytesToHex(from.slice(12)), to: bytesToHex(to.slice(12)), value: bytesToBigint(log.data) })
       }
     }
     claims = {
@@ -357,6 +307,10 @@ function comparePositions(a: Position, b: Position): number {
   return a[1] !== b[1] ? a[1] - b[1] : a[2] - b[2]
 }
 
+function isAddressTopic(topic: Uint8Array): boolean {
+  return topic.subarray(0, 12).every((b) => b === 0)
+}
+
 function topicAddress(topic: Uint8Array, step: VerifyStep): Uint8Array {
   if (topic.subarray(0, 12).some((b) => b !== 0)) fail(step, 'an address topic has nonzero padding')
   return topic.slice(12)
@@ -370,84 +324,4 @@ function checkFile(file: Uint8Array | undefined, contentHash: Uint8Array, crypto
 
 function blockClaims(kind: ProofClaims['kind'], chainId: bigint, block: VerifiedHeader): ProofClaims {
   return { kind, chainId, blockNumber: block.header.number, blockHash: bytesToHex(block.hash), timestamp: block.header.timestamp }
-}
-
-function checkDistinct(addresses: readonly Uint8Array[], step: VerifyStep, what: string): void {
-  const seen = new Set(addresses.map(bytesToHex))
-  if (seen.size !== addresses.length) fail(step, `${what} lists an address twice`)
-}
-
-function sameSet(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  if (a.length !== b.length) return false
-  const set = new Set(a.map(bytesToHex))
-  return b.every((x) => set.has(bytesToHex(x)))
-}
-
-/** QBFT's quorum: ceil(2n/3) of the validators. */
-export function quorumSize(validatorCount: number): number {
-  return Math.ceil((2 * validatorCount) / 3)
-}
-
-/**
- * Besu's rule: block h is sealed by the validators listed in block h-1's extraData (genesis for block 1), and
- * block h's own list is the set after h. The evidence is every header whose list differs from its parent's;
- * walking them from genesis gives the set that sealed each target. A target whose own list the walk cannot
- * explain means a change was left out.
- */
-function verifyValidatorChain(genesisValidators: Uint8Array[], changes: VerifiedHeader[], targets: VerifiedHeader[], context: Context): void {
-  for (let i = 1; i < changes.length; i++) {
-    if ((changes[i] as VerifiedHeader).header.number <= (changes[i - 1] as VerifiedHeader).header.number) {
-      fail('validatorSet', 'validator-set changes are not in ascending block order')
-    }
-  }
-  const ordered = [...targets].sort((a, b) => (a.header.number < b.header.number ? -1 : a.header.number > b.header.number ? 1 : 0))
-  let set = genesisValidators
-  let next = 0
-  // Applies the changes below `height` (all remaining ones when undefined).
-  const applyChangesBelow = (height: bigint | undefined) => {
-    while (next < changes.length && (height === undefined || (changes[next] as VerifiedHeader).header.number < height)) {
-      const change = changes[next] as VerifiedHeader
-      checkSeals(change, set, 'validatorSet', context)
-      if (sameSet(change.header.extraData.validators, set)) {
-        fail('validatorSet', `block ${change.header.number} is listed as a validator-set change but keeps the set`)
-      }
-      set = change.header.extraData.validators
-      next++
-    }
-  }
-  for (const target of ordered) {
-    const height = target.header.number
-    applyChangesBelow(height)
-    checkSeals(target, set, 'seals', context)
-    const changeHere = changes[next]
-    let after = set
-    if (changeHere !== undefined && changeHere.header.number === height) {
-      if (!equalBytes(changeHere.hash, target.hash)) fail('validatorSet', `the change listed at block ${height} is not the proven block`)
-      after = changeHere.header.extraData.validators
-    }
-    if (!sameSet(target.header.extraData.validators, after)) {
-      fail('validatorSet', `block ${height} lists validators the evidence does not account for: a validator-set change is missing`)
-    }
-  }
-  // Changes after the last target are not needed, but they were supplied, so they are checked too.
-  applyChangesBelow(undefined)
-}
-
-function checkSeals(block: VerifiedHeader, validators: readonly Uint8Array[], step: VerifyStep, context: Context): void {
-  const { header } = block
-  const recovered = context.signers(block)
-  const members = new Set<string>(validators.map(bytesToHex))
-  const signers = new Set<string>()
-  // Evidence headers fail as 'validatorSet'; the proven block's own seals as 'seals' or 'quorum'.
-  const sealStep: VerifyStep = step === 'validatorSet' ? step : 'seals'
-  for (const [i, signer] of recovered.entries()) {
-    if (signer === undefined) fail(sealStep, `block ${header.number} seal ${i} is not a valid signature`)
-    if (!members.has(signer)) fail(sealStep, `block ${header.number} seal ${i} is by ${signer}, not a validator of that height`)
-    if (signers.has(signer)) fail(sealStep, `block ${header.number} has two seals by ${signer}`)
-    signers.add(signer)
-  }
-  const needed = quorumSize(validators.length)
-  if (signers.size < needed) {
-    fail(step === 'validatorSet' ? step : 'quorum', `block ${header.number} has ${signers.size} seals, the quorum of ${validators.length} validators is ${needed}`)
-  }
 }
