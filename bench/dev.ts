@@ -59,6 +59,9 @@ interface PhaseResult {
   minedTps: number | undefined
   p50InclusionMs: number | undefined
   p99InclusionMs: number | undefined
+  /** Blocks that appeared during the phase, and their mean transaction count. */
+  blocks: number
+  meanTxsPerBlock: number | undefined
   /** CPU the node used during the phase (all threads): robust to a busy host, unlike tx/s. */
   nodeCpuSec: number | undefined
   minedTxsPerNodeCpuSec: number | undefined
@@ -263,6 +266,8 @@ function summarizePhase(watcher: BlockWatcher, txs: SignedRawTx[], report: SendR
   })
   const seconds = (end: number) => (end - report.startedAt) / 1000
   const accepted = report.sent - report.rejected.size
+  const blocks = watcher.blocks.filter((b) => b.seenAt >= report.startedAt && b.seenAt <= lastSeen)
+  const blockTxs = blocks.reduce((n, b) => n + b.txs, 0)
   return {
     txs: txs.length,
     sent: report.sent,
@@ -273,6 +278,8 @@ function summarizePhase(watcher: BlockWatcher, txs: SignedRawTx[], report: SendR
     minedTps: latencies.length === 0 ? undefined : round(latencies.length / seconds(lastSeen)),
     p50InclusionMs: round(percentile(latencies, 50)),
     p99InclusionMs: round(percentile(latencies, 99)),
+    blocks: blocks.length,
+    meanTxsPerBlock: blocks.length === 0 ? undefined : round(blockTxs / blocks.length),
     nodeCpuSec: round(cpu.node),
     minedTxsPerNodeCpuSec: cpu.node ? round(latencies.length / cpu.node) : undefined,
     loadGenCpuSec: round(cpu.loadGen),
@@ -361,7 +368,7 @@ async function resyncNonces(ctx: Ctx): Promise<void> {
 }
 
 // Counts and host or generator figures: a ratio of them says nothing about the nodes.
-const NOT_RATIOED = new Set(['chainId', 'txs', 'sent', 'rejected', 'missing', 'signTxsPerSec', 'loadGenCpuSec', 'hostLoadAvg'])
+const NOT_RATIOED = new Set(['chainId', 'txs', 'sent', 'blocks', 'meanTxsPerBlock', 'rejected', 'missing', 'signTxsPerSec', 'loadGenCpuSec', 'hostLoadAvg'])
 
 type FigureTree = { [key: string]: number | FigureTree }
 

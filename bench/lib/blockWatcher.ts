@@ -4,6 +4,8 @@ import type { JsonRpcClient } from './jsonRpcClient.js'
 export interface BlockWatcher {
   /** When each transaction hash was first seen in a block (performance.now() of the head poll that revealed the block). */
   readonly seenAt: Map<string, number>
+  /** Every block seen, in order: its number, transaction count and when it appeared. */
+  readonly blocks: { number: number; txs: number; seenAt: number }[]
   /** Resolves once every hash is seen, or when none of them has been newly seen for `stallMs` (then some are missing). */
   waitForAll(hashes: Iterable<string>, options: { stallMs: number; signal?: AbortSignal }): Promise<{ missing: number }>
   stop(): Promise<void>
@@ -27,6 +29,7 @@ interface Waiter {
  */
 export async function createBlockWatcher(client: JsonRpcClient, options: { intervalMs: number }): Promise<BlockWatcher> {
   const seenAt = new Map<string, number>()
+  const blocks: BlockWatcher['blocks'] = []
   let lastBlock = Number(BigInt(await client.call<string>('eth_blockNumber')))
   let stopped = false
   const waiters = new Set<Waiter>()
@@ -49,6 +52,7 @@ export async function createBlockWatcher(client: JsonRpcClient, options: { inter
         for (let n = lastBlock + 1; n <= head; n++) {
           const block = await client.call<RpcBlock | null>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false])
           if (!block) break
+          blocks.push({ number: n, txs: block.transactions.length, seenAt: seen })
           onBlockHashes(block.transactions, seen)
           lastBlock = n
         }
@@ -63,6 +67,7 @@ export async function createBlockWatcher(client: JsonRpcClient, options: { inter
 
   return {
     seenAt,
+    blocks,
     waitForAll(hashes, { stallMs, signal }) {
       return new Promise((resolve, reject) => {
         const pending = new Set<string>()
