@@ -41,7 +41,7 @@ export const keccak256: (data: Uint8Array) => Uint8Array = nativeState
     }
   : (data) => {
       const digest = createKeccakHash('keccak256').update(Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest()
-      return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
+      return Uint8Array.from(digest)
     }
 
 /** keccak256 of several parts, as if concatenated, without building the concatenation. */
@@ -49,8 +49,7 @@ export function keccak256Parts(parts: readonly Uint8Array[]): Uint8Array {
   if (!nativeState) {
     const hash = createKeccakHash('keccak256')
     for (const part of parts) hash.update(Buffer.from(part.buffer, part.byteOffset, part.byteLength))
-    const digest = hash.digest()
-    return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
+    return Uint8Array.from(hash.digest())
   }
   nativeState.initialize(RATE, CAPACITY)
   for (const part of parts) nativeState.absorb(part)

@@ -7,7 +7,7 @@ import { keccak256 } from '../crypto/keccak.js'
  * sender recovery and hashing in @ethereumjs use libsecp256k1 and native keccak.
  */
 export function createChainCommon(chainId: bigint): Common {
-  return createCustomCommon({ chainId: Number(chainId), name: 'stele' }, Mainnet, {
+  const common = createCustomCommon({ chainId: Number(chainId), name: 'stele' }, Mainnet, {
     hardfork: Hardfork.Cancun,
     customCrypto: {
       keccak256,
@@ -20,6 +20,27 @@ export function createChainCommon(chainId: bigint): Common {
       },
     },
   })
+  useEipTable(common)
+  return common
+}
+
+/**
+ * The EVM asks isActivatedEIP several times per opcode, and Common answers with Array.includes over the
+ * ~50 active EIPs (about 5% of an ERC-20 transfer's runTx). This answers from a table built from that same
+ * array, rebuilt whenever Common replaces the array (on a hardfork change), also in copies (`this`).
+ */
+function useEipTable(common: Common): void {
+  let source: readonly number[] | undefined
+  let table = new Uint8Array(0)
+  common.isActivatedEIP = function (this: Common, eip: number): boolean {
+    const active = (this as unknown as { _activatedEIPsCache: readonly number[] })._activatedEIPsCache
+    if (active !== source) {
+      table = new Uint8Array(Math.max(0, ...active) + 1)
+      for (const n of active) table[n] = 1
+      source = active
+    }
+    return table[eip] === 1
+  }
 }
 
 function recoveryId(v: bigint, chainId: bigint | undefined): number {

@@ -1,0 +1,88 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { Account, Address, privateToAddress } from '@ethereumjs/util'
+import { logsBloom } from '../chain/bloom.js'
+import type { SignedTx } from '../chain/types.js'
+import { bytesToHex, hexToBytes } from '../primitives/bytes.js'
+import { createFlatStateDb } from '../state/flatStateDb.js'
+import { createMemoryStore, WriteBatch } from '../state/kvStore.js'
+import type { StateDb } from '../state/stateDb.js'
+import { executeTransactions, type BlockEnv } from './blockExecution.js'
+import { createChainCommon } from './common.js'
+import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
+
+const common = createChainCommon(1337n)
+const keys = [1, 2].map((i) => new Uint8Array(32).fill(i))
+const senders = keys.map((k) => privateToAddress(k))
+const EMITTER = new Uint8Array(20).fill(0xc0)
+// JUMP over invalid bytes to a JUMPDEST, then LOG2(memory[0:0], topic0 = calldata[0:32], topic1 = CALLER).
+const EMITTER_CODE = hexToBytes('0x600a56fefefefefefefe5b336000356000600' + '0a200')
+
+function env(number: bigint): BlockEnv {
+  return { number, timestamp: 1000n + number, gasLimit: 30_000_000n, baseFeePerGas: 7n, coinbase: new Uint8Array(20).fill(0xcb), mixHash: new Uint8Array(32) }
+}
+
+function signed(who: number, nonce: bigint, fields: { to: Uint8Array; data?: Uint8Array; value?: bigint; gasLimit: bigint }): SignedTx {
+  const tx = createFeeMarket1559Tx({ chainId: 1337n, maxFeePerGas: 100n, maxPriorityFeePerGas: 1n, nonce, ...fields }, { common }).sign(keys[who]!)
+  return { tx, hash: tx.hash(), from: senders[who]!, serialized: tx.serialize() }
+}
+
+async function genesis(): Promise<StateDb> {
+  const store = createMemoryStore()
+  const db = createFlatStateDb(store)
+  const overlay = db.overlay()
+  for (const sender of senders) await overlay.stateManager.putAccount(new Address(sender), new Account(0n, 10n ** 20n))
+  await overlay.stateManager.putAccount(new Address(EMITTER), new Account(0n, 0n))
+  await overlay.stateManager.putCode(new Address(EMITTER), EMITTER_CODE)
+  const batch = new WriteBatch()
+  const commit = await overlay.prepareCommit(batch)
+  store.write(batch)
+  commit.apply()
+  return db
+}
+
+test('build then validate: receipts, blooms, roots and gas agree; invalid candidates are rejected', async () => {
+  const db = await genesis()
+  const topic = new Uint8Array(32).fill(0x77)
+  const candidates = [
+    signed(0, 0n, { to: senders[1]!, value: 5n, gasLimit: 21_000n }),
+    signed(1, 0n, { to: EMITTER, data: topic, gasLimit: 60_000n }),
+    signed(1, 5n, { to: EMITTER, data: topic, gasLimit: 60_000n }), // nonce gap: rejected
+    signed(0, 1n, { to: EMITTER, data: new Uint8Array(32).fill(1), gasLimit: 60_000n }),
+  ]
+  const built = await executeTransactions(common, db.overlay(), env(1n), candidates, 'build')
+  assert.deepEqual(built.included.map((t) => bytesToHex(t.hash)), [0, 1, 3].map((i) => bytesToHex(candidates[i]!.hash)))
+  assert.equal(built.rejected.length, 1)
+  assert.equal(built.rejected[0]!.retry, false)
+  assert.deepEqual(built.receipts.map((r) => r.status), [1, 1, 1])
+  assert.deepEqual(built.receipts.map((r) => r.logs.length), [0, 1, 1])
+  const log = built.receipts[1]!.logs[0]!
+  assert.equal(bytesToHex(log.address), bytesToHex(EMITTER))
+  assert.deepEqual(log.topics.map(bytesToHex), [bytesToHex(topic), bytesToHex(padAddress(senders[1]!))])
+  const blockBloom = new Uint8Array(256)
+  for (const receipt of built.receipts) {
+    assert.equal(bytesToHex(receipt.logsBloom), bytesToHex(logsBloom(receipt.logs)))
+    logsBloom(receipt.logs, blockBloom)
+  }
+  assert.notEqual(bytesToHex(built.logsBloom), bytesToHex(new Uint8Array(256)))
+  assert.equal(bytesToHex(built.logsBloom), bytesToHex(blockBloom))
+  assert.equal(built.receipts[2]!.cumulativeGasUsed, built.gasUsed)
+
+  const validated = await executeTransactions(common, db.overlay(), env(1n), built.included, 'validate')
+  for (const field of ['stateRoot', 'transactionsRoot', 'receiptsRoot', 'logsBloom'] as const) {
+    assert.equal(bytesToHex(validated[field]), bytesToHex(built[field]), field)
+  }
+  assert.equal(validated.gasUsed, built.gasUsed)
+  await assert.rejects(executeTransactions(common, db.overlay(), env(1n), candidates, 'validate'), /transaction 2 is invalid/)
+})
+
+function padAddress(address: Uint8Array): Uint8Array {
+  const out = new Uint8Array(32)
+  out.set(address, 12)
+  return out
+}
+
+test('the jump-analysis cache is installed (a dependency upgrade that moves the Interpreter must fail here)', async () => {
+  assert.equal(await installJumpAnalysisCache(), true)
+})
