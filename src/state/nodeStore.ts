@@ -17,11 +17,17 @@ export interface NodeStore extends NodeLoader {
 export function createNodeStore(store: KvStore, maxCachedNodes: number): NodeStore {
   const cache = new Map<string, TrieNode>()
   const keyOf = (hash: Uint8Array) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
+  // Evicting in batches: a Map iterator must skip the holes that LRU refreshes leave at the front, so
+  // evicting one entry at a time would rescan them on every insert.
+  const slack = Math.max(16, maxCachedNodes >> 3)
   const add = (key: string, node: TrieNode) => {
     cache.set(key, node)
-    if (cache.size > maxCachedNodes) {
-      const oldest = cache.keys().next().value as string
-      cache.delete(oldest)
+    if (cache.size > maxCachedNodes + slack) {
+      let excess = cache.size - maxCachedNodes
+      for (const oldest of cache.keys()) {
+        if (excess-- <= 0) break
+        cache.delete(oldest)
+      }
     }
   }
   return {
