@@ -1,4 +1,4 @@
-import { decodeHeader, encodeHeader } from '../../chain/header.js'
+import { decodeHeader } from '../../chain/header.js'
 import { merkleRootFromProof } from '../../crypto/merkle.js'
 import { bytesToBigint, bytesToHex, equalBytes, isHex, type Hex } from '../../primitives/bytes.js'
 import { decodeHex as hexToBytes } from './hex.js'
@@ -14,6 +14,7 @@ import {
 } from './registryAbi.js'
 import { readTrieProof } from './trieProof.js'
 import { decodeTransaction } from './txCodec.js'
+import { encodeHeaderVariants } from './headerEncodings.js'
 import { verifyValidatorChain } from './validatorChain.js'
 import { nobleVerifierCrypto, type VerifierCrypto } from './verifierCrypto.js'
 import { at, checkDistinct, fail, StepFailure, type Context, type VerifiedHeader, type VerifyStep } from './verifyStep.js'
@@ -97,10 +98,9 @@ export function createProofVerifier(genesis: VerifierGenesis | unknown, options:
 
 function createContext(crypto: VerifierCrypto, memo: boolean, maxEntries: number): Context {
   const recoverAll = (block: VerifiedHeader) => {
-    const sealHash = crypto.keccak256(encodeHeader(block.header, 'withoutSeals'))
     return block.header.extraData.seals.map((seal) => {
       try {
-        return bytesToHex(crypto.recoverAddress(sealHash, seal))
+        return bytesToHex(crypto.recoverAddress(block.sealHash, seal))
       } catch {
         return undefined
       }
@@ -271,11 +271,12 @@ function parseVerifierGenesis(input: unknown): Genesis {
 function decodeCanonicalHeader(hex: Hex, step: VerifyStep, what: string, crypto: VerifierCrypto): VerifiedHeader {
   const bytes = hexToBytes(hex)
   const header = at(step, what, () => decodeHeader(bytes))
+  const encodings = encodeHeaderVariants(header)
   // Re-encoding must give the same bytes: otherwise two encodings would share one seal.
-  if (!equalBytes(encodeHeader(header, 'full'), bytes)) fail(step, `${what} is not canonically encoded`)
+  if (!equalBytes(encodings.full, bytes)) fail(step, `${what} is not canonically encoded`)
   if (header.number < 1n) fail(step, `${what} is the genesis block, which proves nothing`)
   checkDistinct(header.extraData.validators, step, `${what} validators`)
-  return { header, hash: crypto.keccak256(encodeHeader(header, 'withoutSealsAndRound')) }
+  return { header, hash: crypto.keccak256(encodings.withoutSealsAndRound), sealHash: crypto.keccak256(encodings.withoutSeals) }
 }
 
 interface ReceiptLog {

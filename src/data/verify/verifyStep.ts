@@ -46,7 +46,10 @@ export function at<T>(step: VerifyStep, what: string, fn: () => T): T {
 
 export interface VerifiedHeader {
   header: BlockHeader
+  /** The block hash. */
   hash: Uint8Array
+  /** What its commit seals sign. */
+  sealHash: Uint8Array
 }
 
 /** How headers are decoded and seals recovered: directly, or through a session's memo. */
