@@ -6,11 +6,12 @@ import { logsBloom } from '../chain/bloom.js'
 import type { SignedTx } from '../chain/types.js'
 import { bytesToHex, hexToBytes } from '../primitives/bytes.js'
 import { createFlatStateDb } from '../state/flatStateDb.js'
-import { createMemoryStore, WriteBatch } from '../state/kvStore.js'
+import { createMemoryStore, WriteBatch, type KvStore } from '../state/kvStore.js'
 import type { StateDb } from '../state/stateDb.js'
 import { executeTransactions, type BlockEnv } from './blockExecution.js'
 import { createChainCommon } from './common.js'
 import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
+import { createExecutionVmPool } from './vmPool.js'
 
 const common = createChainCommon(1337n)
 const keys = [1, 2].map((i) => new Uint8Array(32).fill(i))
@@ -28,7 +29,7 @@ function signed(who: number, nonce: bigint, fields: { to: Uint8Array; data?: Uin
   return { tx, hash: tx.hash(), from: senders[who]!, serialized: tx.serialize() }
 }
 
-async function genesis(): Promise<StateDb> {
+async function genesis(): Promise<{ db: StateDb; store: KvStore }> {
   const store = createMemoryStore()
   const db = createFlatStateDb(store)
   const overlay = db.overlay()
@@ -39,11 +40,11 @@ async function genesis(): Promise<StateDb> {
   const commit = await overlay.prepareCommit(batch)
   store.write(batch)
   commit.apply()
-  return db
+  return { db, store }
 }
 
 test('build then validate: receipts, blooms, roots and gas agree; invalid candidates are rejected', async () => {
-  const db = await genesis()
+  const { db } = await genesis()
   const topic = new Uint8Array(32).fill(0x77)
   const candidates = [
     signed(0, 0n, { to: senders[1]!, value: 5n, gasLimit: 21_000n }),
@@ -85,4 +86,32 @@ function padAddress(address: Uint8Array): Uint8Array {
 
 test('the jump-analysis cache is installed (a dependency upgrade that moves the Interpreter must fail here)', async () => {
   assert.equal(await installJumpAnalysisCache(), true)
+})
+
+test('a pooled VM reused across blocks gives the same blocks as a fresh VM per block', async () => {
+  const outcomes: string[][] = []
+  for (const vms of [undefined, createExecutionVmPool(common)]) {
+    const { db, store } = await genesis()
+    const nonces = [0n, 0n]
+    const roots: string[] = []
+    for (const number of [1n, 2n, 3n]) {
+      const candidates = [
+        signed(0, nonces[0]!, { to: EMITTER, data: new Uint8Array(32).fill(Number(number)), gasLimit: 60_000n }),
+        signed(1, nonces[1]! + 7n, { to: senders[0]!, value: 1n, gasLimit: 21_000n }), // rejected: nonce gap
+        signed(1, nonces[1]!, { to: senders[0]!, value: number, gasLimit: 21_000n }),
+      ]
+      nonces[0]!++
+      nonces[1]!++
+      const overlay = db.overlay()
+      const outcome = await executeTransactions(common, overlay, env(number), candidates, 'build', vms)
+      assert.equal(outcome.included.length, 2)
+      const batch = new WriteBatch()
+      const commit = await overlay.prepareCommit(batch)
+      store.write(batch)
+      commit.apply()
+      roots.push(...[outcome.stateRoot, outcome.receiptsRoot, outcome.logsBloom].map(bytesToHex), String(outcome.gasUsed))
+    }
+    outcomes.push(roots)
+  }
+  assert.deepEqual(outcomes[1], outcomes[0])
 })

@@ -11,6 +11,7 @@ import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
 import type { StateOverlay } from '../state/stateDb.js'
 import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
 import { orderedTrieRoot } from './orderedTrieRoot.js'
+import type { ExecutionVmPool } from './vmPool.js'
 
 /** The block context the EVM sees. */
 export interface BlockEnv {
@@ -39,6 +40,7 @@ export interface ExecutionOutcome {
 /**
  * Runs transactions with runTx directly (BlockBuilder is quadratic) against one state overlay.
  * mode 'build' skips what does not fit or fails; mode 'validate' requires every transaction to succeed.
+ * With `vms`, the VM comes from (and returns to) that pool instead of being created for this call.
  */
 export async function executeTransactions(
   common: Common,
@@ -46,8 +48,20 @@ export async function executeTransactions(
   env: BlockEnv,
   txs: SignedTx[],
   mode: 'build' | 'validate',
+  vms?: ExecutionVmPool,
 ): Promise<ExecutionOutcome> {
-  const vm = await createExecutionVM(common, overlay)
+  const lease = vms ? await vms.take(overlay) : { vm: await createExecutionVM(common, overlay), release: () => {} }
+  try {
+    const outcome = await runTransactions(common, lease.vm, overlay, env, txs, mode)
+    lease.release()
+    return outcome
+  } catch (error) {
+    lease.release(false)
+    throw error
+  }
+}
+
+async function runTransactions(common: Common, vm: VM, overlay: StateOverlay, env: BlockEnv, txs: SignedTx[], mode: 'build' | 'validate'): Promise<ExecutionOutcome> {
   const block = createEvmBlock(common, env)
   const included: SignedTx[] = []
   const rejected: ExecutionOutcome['rejected'] = []

@@ -8,6 +8,7 @@ import type { QbftExtraData } from '../chain/qbftExtraData.js'
 import { blockHash } from '../chain/seal.js'
 import type { Block, SignedTx, TxReceipt } from '../chain/types.js'
 import { checkExecutedHeader, executeTransactions, nextBaseFee, type BlockEnv, type ExecutionOutcome } from '../execution/blockExecution.js'
+import { createExecutionVmPool } from '../execution/vmPool.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { WriteBatch, type KvStore } from '../state/kvStore.js'
@@ -54,6 +55,7 @@ export interface Ledger {
 
 export async function openLedger(store: KvStore, state: StateDb, genesis: Genesis, common: Common): Promise<Ledger> {
   const blocks = openBlockStore(store)
+  const vms = createExecutionVmPool(common)
   if (blocks.headNumber() < 0n) await writeGenesis(store, blocks, state, genesis)
   else checkGenesisMatches(blocks, genesis)
 
@@ -85,7 +87,7 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
     async propose(options) {
       const parent = blocks.head()
       const env = envFor(parent.header, options.timestamp, options.proposer)
-      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, options.candidates, 'build')
+      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, options.candidates, 'build', vms)
       const extraData: QbftExtraData = { vanity: options.anchorRoot, validators: options.validators, vote: undefined, round: options.round, seals: [] }
       const header = headerFrom(parent, env, outcome, extraData)
       const block: Block = { header, hash: blockHash(header), transactions: outcome.included.map((t) => t.serialized), anchors: options.anchors }
@@ -102,7 +104,7 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
       if (block.header.baseFeePerGas !== env.baseFeePerGas) throw new SteleError(ErrorCode.InvalidBlock, 'wrong baseFeePerGas')
       if (block.header.gasLimit !== env.gasLimit) throw new SteleError(ErrorCode.InvalidBlock, 'wrong gasLimit')
       const txs = decodeTransactions(block)
-      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, txs, 'validate')
+      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, txs, 'validate', vms)
       checkExecutedHeader(block.header, outcome)
       return { block, senders: txs.map((t) => t.from), outcome }
     },
