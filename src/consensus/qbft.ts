@@ -70,6 +70,7 @@ function initialState(_config: QbftConfig): QbftState {
     sent: [],
     prepared: undefined,
     roundChanges: new Map(),
+    roundTimerSynced: false,
     awaitingBlock: undefined,
     futureRound: [],
     futureHeight: [],
@@ -131,10 +132,7 @@ export function step(config: QbftConfig, state: QbftState, input: QbftInput): Qb
       onMessage(ctx, input.message)
       break
     case 'roundTimeout':
-      if (input.height === ctx.s.height && input.round === ctx.s.round && !ctx.s.finalized) {
-        ctx.s.stats.roundChanges++
-        enterRound(ctx, ctx.s.round + 1, true)
-      }
+      if (input.height === ctx.s.height && input.round === ctx.s.round && !ctx.s.finalized) onRoundTimeout(ctx)
       break
     case 'blockPeriodTimeout':
       onBlockPeriodTimeout(ctx, input.height)
@@ -242,6 +240,7 @@ function enterRound(ctx: Ctx, round: number, sendRoundChange: boolean): void {
   s.sent = []
   for (const key of ['prepares', 'commits', 'sealChecked', 'sent'] as const) ctx.owned.add(key)
   s.awaitingBlock = undefined
+  s.roundTimerSynced = false
   const roundChanges = own(ctx, 'roundChanges')
   for (const [k, rc] of roundChanges) if (rc.signed.payload.round < round) roundChanges.delete(k)
   // A sync attempt may have failed (peer unreachable): allow one more per round.
@@ -266,8 +265,49 @@ function enterRound(ctx: Ctx, round: number, sendRoundChange: boolean): void {
   s.futureRound = s.futureRound.filter((m) => m.signed.payload.round > round)
   ctx.owned.add('futureRound')
   for (const m of replay) onMessage(ctx, m, true)
+  syncRoundTimer(ctx)
   tryPropose(ctx)
   checkSync(ctx)
+}
+
+/** Validators known to have reached our round or a later one (their latest round change), ourselves included. */
+function roundReach(ctx: Ctx): number {
+  const s = ctx.s
+  let count = s.roundChanges.has(selfKey(ctx)) || !s.isValidator ? 0 : 1
+  for (const rc of s.roundChanges.values()) if (rc.signed.payload.round >= s.round) count++
+  return count
+}
+
+/**
+ * A round after 0 times out only once a quorum of validators has reached it. Otherwise this validator is ahead of
+ * the quorum: it re-sends its round change (it may have been lost) and waits another timeout, so the others catch
+ * up instead of chasing it. Without this, a group ahead by almost one timeout, too small for the f+1 rule, keeps
+ * leaving each round just before the rest arrive, forever (found by the simulated network at n = 7).
+ */
+function onRoundTimeout(ctx: Ctx): void {
+  const s = ctx.s
+  if (s.round > 0 && roundReach(ctx) < quorum(s)) {
+    for (const m of s.sent) if (m.type === 'roundChange') ctx.fx.push({ type: 'broadcast', message: m })
+    if (s.syncRequested >= s.height) s.syncRequested = s.height - 1n
+    scheduleRoundTimer(ctx)
+    checkSync(ctx)
+    return
+  }
+  s.stats.roundChanges++
+  enterRound(ctx, s.round + 1, true)
+}
+
+/**
+ * Restarts the round timer when a quorum has first reached the round, so validators that entered it at different
+ * times (the last arrivals, and those that waited for them) expire together and the round's proposer gets a full
+ * timeout with everyone present. Timers only affect liveness, never safety.
+ */
+function syncRoundTimer(ctx: Ctx): void {
+  const s = ctx.s
+  if (s.round === 0 || s.roundTimerSynced || s.finalized) return
+  if (roundReach(ctx) < quorum(s)) return
+  s.roundTimerSynced = true
+  scheduleRoundTimer(ctx)
 }
 
 // ---- proposing ------------------------------------------------------------------------------------------------
@@ -502,6 +542,7 @@ function onRoundChange(ctx: Ctx, m: EngineRoundChange): void {
   const existing = s.roundChanges.get(author)
   if (existing && existing.signed.payload.round >= m.signed.payload.round) return
   own(ctx, 'roundChanges').set(author, m)
+  syncRoundTimer(ctx)
   // f+1 validators are in later rounds, so at least one honest one is: join the highest round f+1 have reached.
   const f = faultTolerance(s.validators.length)
   const ahead = [...s.roundChanges.values()]

@@ -130,6 +130,8 @@ export interface QbftState {
   prepared: PreparedCertificate | undefined
   /** The highest-round round change per validator, rounds >= the current round. */
   roundChanges: Map<string, EngineRoundChange>
+  /** The round timer was restarted when a quorum of round changes for this round was seen. */
+  roundTimerSynced: boolean
   awaitingBlock: { round: number; roundChanges: SignedRoundChange[] } | undefined
   futureRound: EngineMessage[]
   futureHeight: EngineMessage[]
