@@ -1,6 +1,6 @@
 import type { KvStore } from './kvStore.js'
 import type { NodeStore } from './nodeStore.js'
-import { fastKeccak256 as keccak256 } from './fastKeccak.js'
+import { keccak256 } from '../crypto/keccak.js'
 import { bigintToBytes, bytesToBigint, concatBytes, equalBytes } from '../primitives/bytes.js'
 import { rlpBytes, rlpDecode, rlpEncode, rlpList } from '../primitives/rlp.js'
 import { EMPTY_ROOT, trieGet } from './mutableTrie.js'

@@ -1,4 +1,4 @@
-import { fastKeccak256 as keccak256 } from './fastKeccak.js'
+import { keccak256 } from '../crypto/keccak.js'
 import { EMPTY_ROOT } from './mutableTrie.js'
 import { BRANCH, EXTENSION, LEAF, bytesToNibbles, encodeNode, type NodeRef, type TrieNode } from './trieNode.js'
 

@@ -1,7 +1,7 @@
 import type { KvStore } from './kvStore.js'
 import type { StateDb, StateReader } from './stateDb.js'
 import type { AccountProof } from '../rpc/backend.js'
-import { fastKeccak256 as keccak256 } from './fastKeccak.js'
+import { keccak256 } from '../crypto/keccak.js'
 import { bytesToHex, equalBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { BaseState, EMPTY_CODE_HASH, type StateContext } from './baseState.js'

@@ -1,6 +1,6 @@
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { equalBytes } from '../primitives/bytes.js'
-import { fastKeccak256 as keccak256 } from './fastKeccak.js'
+import { keccak256 } from '../crypto/keccak.js'
 import {
   BRANCH,
   EXTENSION,

@@ -1,6 +1,6 @@
 import type { AccountFields, StateManagerInterface, StorageDump } from '@ethereumjs/common'
 import { Account, type Address } from '@ethereumjs/util'
-import { fastKeccak256 as keccak256 } from './fastKeccak.js'
+import { keccak256 } from '../crypto/keccak.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { rlpEncode } from '../primitives/rlp.js'

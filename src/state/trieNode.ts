@@ -1,4 +1,4 @@
-import { fastKeccak256 as keccak256 } from './fastKeccak.js'
+import { keccak256 } from '../crypto/keccak.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 
 /**
