@@ -5,6 +5,7 @@ import { recoverAddress } from '../../src/crypto/secp256k1.js'
 import { commitSealHash } from '../../src/chain/seal.js'
 import type { Block } from '../../src/chain/types.js'
 import { createSimNetwork, SimViolation, type SimNetwork, type SimNode } from './simNetwork.js'
+import { runSchedule } from './randomSchedule.js'
 
 /** Named perturbations on the simulated network. Invariants are checked inside the harness after every event. */
 
@@ -192,4 +193,18 @@ test('the validator set changes per height (as governance would): a removed vali
   assert.ok(chain.slice(20).some((b) => signers(b).includes(node4)), 'node 4 seals again once back in the set')
   // It kept following the chain meanwhile.
   assert.equal(bytesToHex((sim.nodes[4] as SimNode).chain[25]!.hash), bytesToHex(chain[25]!.hash))
+})
+
+test('regression: two validators a timeout ahead of four (n = 7, too few for f+1) no longer livelock after healing', () => {
+  // Found by the random schedules (FUZZ_SEED=777): a partition {0,5} | {1,2,3,4,6} with 6 silent.
+  runSchedule(7, {
+    seed: 23,
+    byzantine: ['silent'],
+    crashes: [],
+    dropRate: 0,
+    duplicateRate: 0,
+    maxDelayMs: 101,
+    partition: { at: 411, duration: 2498, sides: [false, true, true, true, true, false, true] },
+    faultPhaseMs: 2114,
+  })
 })
