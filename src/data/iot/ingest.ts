@@ -6,6 +6,7 @@ import { keyValidAt, type DeviceRecord, type KeyRecord } from './deviceRegistryA
 import { prepareDeviceKey, type PreparedKey } from './deviceSignatures.js'
 import { parseReading, readingHash, type ParsedReading } from './telemetryCodec.js'
 import { loadLastSeq, putReading, type StoredReading } from './telemetryStore.js'
+import type { SignatureVerifierPool } from './verifierPool.js'
 
 /** Why a reading was refused: stable codes (docs/spec/telemetry.md). */
 export type ReasonCode =
@@ -53,6 +54,11 @@ export interface TelemetryIngestorOptions {
   maxSkewMs?: number
   /** Canonical payload size limit in bytes. Default 16 KiB. */
   maxPayloadBytes?: number
+  /**
+   * Verifies signatures off the event loop's thread (createSignatureVerifierPool); default: in this thread.
+   * Same rules either way.
+   */
+  verifier?: Pick<SignatureVerifierPool, 'verifyMany'>
   /** Called when anchoring fails (the pool is full, say); the hashes stay queued for the next call. */
   onAnchorError?(error: unknown, count: number): void
 }
@@ -198,12 +204,11 @@ export function createTelemetryIngestor(options: TelemetryIngestorOptions): Tele
         }),
       )
 
-      // 3. From here to the write nothing awaits, so concurrent calls cannot interleave their seq checks.
-      const batch = new WriteBatch()
-      const hashes: Uint8Array[] = []
-      const receivedAt = clock.now()
+      // 3. Static checks and signatures. Obvious replays are not verified; the authoritative seq check is in 4.
+      type Checked = { c: Candidate; device: DeviceRecord; key: KeyRecord }
+      const checked: Checked[] = []
       for (const c of candidates) {
-        const { reading, deviceId, message, signature } = c.parsed
+        const { reading } = c.parsed
         const ids = { deviceId: reading.deviceId, seq: reading.seq }
         const device = devices.get(c.idHex)
         if (device instanceof Error) {
@@ -223,17 +228,38 @@ export function createTelemetryIngestor(options: TelemetryIngestorOptions): Tele
           reject(c.index, 'NO_VALID_KEY', 'no key of the device is valid at the reading time', ids)
           continue
         }
+        const highest = highestSeq(c.idHex, c.parsed.deviceId)
+        if (reading.seq <= highest) {
+          reject(c.index, 'REPLAY', `seq ${reading.seq} is not above ${highest}, the highest accepted`, ids)
+          continue
+        }
+        checked.push({ c, device, key })
+      }
+      let valid: boolean[]
+      if (options.verifier) {
+        valid = await options.verifier.verifyMany(
+          checked.map(({ c, key }) => ({ keyType: key.keyType, publicKey: key.publicKey, message: c.parsed.message, signature: c.parsed.signature })),
+        )
+      } else {
+        valid = checked.map(({ c, key }) => {
+          const prepared = preparedKey(c.idHex, key)
+          return !(prepared instanceof Error) && prepared.verify(c.parsed.message, c.parsed.signature)
+        })
+      }
+
+      // 4. From here to the write nothing awaits, so concurrent calls cannot both accept one seq.
+      const batch = new WriteBatch()
+      const hashes: Uint8Array[] = []
+      const receivedAt = clock.now()
+      for (const [i, { c, device, key }] of checked.entries()) {
+        const { reading, deviceId, message, signature } = c.parsed
+        const ids = { deviceId: reading.deviceId, seq: reading.seq }
         const highest = highestSeq(c.idHex, deviceId)
         if (reading.seq <= highest) {
           reject(c.index, 'REPLAY', `seq ${reading.seq} is not above ${highest}, the highest accepted`, ids)
           continue
         }
-        const prepared = preparedKey(c.idHex, key)
-        if (prepared instanceof Error) {
-          reject(c.index, 'BAD_SIGNATURE', `the registered key is unusable: ${prepared.message}`, ids)
-          continue
-        }
-        if (!prepared.verify(message, signature)) {
+        if (!valid[i]) {
           reject(c.index, 'BAD_SIGNATURE', `the signature does not verify with key ${key.index} (${key.keyType})`, ids)
           continue
         }
