@@ -9,6 +9,7 @@ import {
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToBigint } from '../primitives/bytes.js'
 import { publicKeyToAddress, recoverPublicKey, SECP256K1_N } from '../crypto/secp256k1.js'
+import { signingHashFromRaw } from './signingHash.js'
 import {
   initCodeTooLarge,
   invalidSender,
@@ -85,11 +86,12 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
 }
 
 /**
- * Recovers the sender with one native recovery and one native keccak. @ethereumjs's getSenderAddress would
+ * Recovers the sender with one native recovery and one native keccak. `raw`, the bytes `tx` was decoded
+ * from by decodeRawTransaction, lets the signing hash be read from them. @ethereumjs's getSenderAddress would
  * hash the public key with its JavaScript keccak; we do it natively and leave the public key in the tx's
  * cache so later getSenderPublicKey calls (the VM's) cost nothing.
  */
-export function recoverSender(tx: TypedTransaction): Uint8Array {
+export function recoverSender(tx: TypedTransaction, raw?: Uint8Array): Uint8Array {
   const { v, r, s } = tx
   if (v === undefined || r === undefined || s === undefined) throw invalidSender()
   let recoveryId: bigint
@@ -104,7 +106,10 @@ export function recoverSender(tx: TypedTransaction): Uint8Array {
   signature[64] = Number(recoveryId)
   let publicKey: Uint8Array
   try {
-    publicKey = recoverPublicKey(tx.getHashedMessageToSign(), signature)
+    // From the raw bytes when we have them: cheaper than @ethereumjs re-encoding the fields.
+    const eip155ChainId = tx.type === 0 && v !== 27n && v !== 28n ? tx.common.chainId() : undefined
+    const messageHash = raw !== undefined ? signingHashFromRaw(raw, eip155ChainId) : tx.getHashedMessageToSign()
+    publicKey = recoverPublicKey(messageHash, signature)
   } catch (cause) {
     throw invalidSender(cause)
   }

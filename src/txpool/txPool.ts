@@ -293,7 +293,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       // The strict decoder admits only canonical encodings, so the received bytes are what tx.serialize()
       // would produce: seeding the cache spares @ethereumjs re-encoding them to hash.
       tx.cache.hash = hash
-      const from = recoverSender(tx)
+      const from = recoverSender(tx, raw)
       const { feeCap, tip } = feesOf(tx)
       const baseFee = options.baseFee()
       if (feeCap < baseFee) throw feeTooLow(from, feeCap, baseFee)
