@@ -345,7 +345,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** A large state on the empty root (a genesis): build the account trie from sorted keys instead. */
   private isBulk(): boolean {
-    return this.accounts.size >= this.bulkThreshold && equalBytes(this.base.root, EMPTY_ROOT)
+    return this.accounts.size >= this.bulkThreshold && this.base.rootRef === undefined
   }
 
   private bulkAccountRoot(emit?: (hash: Uint8Array, enc: Uint8Array) => void): Uint8Array {
@@ -494,7 +494,8 @@ export class FlatStateManager implements StateManagerInterface {
       })
     }
     this.accounts.set(key, value)
-    this.dirtyAccounts.add(key)
+    // A bulk build reads the whole map; tracking a million dirty keys would only cost memory.
+    if (!this.isBulk()) this.dirtyAccounts.add(key)
   }
 
   private removeAccount(key: string): void {
