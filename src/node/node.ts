@@ -55,6 +55,22 @@ export interface SteleNode {
   stop(): Promise<void>
 }
 
+/**
+ * A proposal travels as one gossip message, which libp2p caps at 4 MiB: blocks stay under it with room
+ * for the round-change justification.
+ */
+const MAX_BLOCK_TX_BYTES = 2 * 1024 * 1024
+const MAX_BLOCK_ANCHORS = Math.min(MAX_ANCHORS_PER_BLOCK, 20_000)
+
+function capBySize<T extends { serialized: Uint8Array }>(txs: T[], maxBytes: number): T[] {
+  let total = 0
+  for (let i = 0; i < txs.length; i++) {
+    total += (txs[i] as T).serialized.length
+    if (total > maxBytes) return txs.slice(0, i)
+  }
+  return txs
+}
+
 /** Peers re-poll each other's heads this often to catch up after missed blocks. */
 const SYNC_INTERVAL_MS = 2_000
 
@@ -162,6 +178,8 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
   let sync: BlockSync | undefined
   if (network) {
     sync = createBlockSync({ network, localHead: () => blocks.headNumber(), verifyAndImport: importSynced, logger: logger.child('sync') })
+    // A peer that (re)connects may be ahead of us: ask at once rather than at the next poll.
+    network.onPeerConnected(() => void sync?.trigger().catch(() => {}))
     network.onSyncRequest(async ({ from, count }) => {
       const out: Uint8Array[] = []
       for (let n = from; n < from + BigInt(count); n++) {
@@ -197,8 +215,8 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
             const startedAt = performance.now()
             const head = blocks.head()
             if (head.header.number + 1n !== height) throw new SteleError(ErrorCode.Consensus, `asked to build ${height} on head ${head.header.number}`)
-            const candidates = pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header) })
-            const batch = anchors.take(MAX_ANCHORS_PER_BLOCK)
+            const candidates = capBySize(pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header) }), MAX_BLOCK_TX_BYTES)
+            const batch = anchors.take(MAX_BLOCK_ANCHORS)
             const result = await ledger.propose({
               candidates,
               anchors: batch,
