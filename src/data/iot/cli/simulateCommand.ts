@@ -4,6 +4,7 @@ import { ErrorCode, SteleError } from '../../../primitives/errors.js'
 import { keccak256 } from '../../../crypto/keccak.js'
 import { parseKeyType, DEVICE_REGISTRY_ADDRESS, type KeyType } from '../deviceRegistryAbi.js'
 import type { IngestResult } from '../ingest.js'
+import type { Reading } from '../telemetryCodec.js'
 import { encodeRegisterDeviceCall } from '../registry/deviceRegistry.js'
 import { deviceKeyFromSeed, signReading, type TestDeviceKey } from '../testing/deviceFixtures.js'
 import { createRpcClient, createTxSender } from './rpcClient.js'
@@ -63,12 +64,13 @@ export async function iotSimulate(o: SimulateOptions): Promise<SimulateResult> {
   let accepted = 0
   let next = 0
   const started = Date.now()
-  const inFlight = new Set<Promise<void>>()
+  // Batches go out one after another: a device's later seqs must not overtake its earlier ones (REPLAY).
+  let chain: Promise<void> = Promise.resolve()
   try {
     for (let tick = 0; Date.now() - started < o.durationS * 1000; tick++) {
       // Readings due by now: rate × elapsed, minus what was sent, so slow ticks catch up.
       const due = Math.floor((o.rate * (Date.now() - started)) / 1000) - sent
-      const batch = []
+      const batch: Reading[] = []
       for (let i = 0; i < Math.min(due, 5_000); i++) {
         const d = devices[next++ % devices.length] as (typeof devices)[number]
         d.seq++
@@ -76,17 +78,16 @@ export async function iotSimulate(o: SimulateOptions): Promise<SimulateResult> {
       }
       sent += batch.length
       if (batch.length > 0) {
-        const work = (mqtt ? publishMqtt(mqtt, batch) : postHttp(telemetryUrl, batch)).then((r) => {
+        chain = chain.then(async () => {
+          const r = await (mqtt ? publishMqtt(mqtt, batch) : postHttp(telemetryUrl, batch))
           if (!r) return
           accepted += r.accepted
           for (const x of r.results) if (x.reason) rejected[x.reason] = (rejected[x.reason] ?? 0) + 1
         })
-        inFlight.add(work)
-        void work.finally(() => inFlight.delete(work))
       }
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (tick + 1) * TICK_MS - Date.now())))
     }
-    await Promise.all(inFlight)
+    await chain
   } finally {
     await mqtt?.endAsync()
   }
