@@ -3,6 +3,8 @@ import { devCommand } from './dev/devCommand.js'
 import { initCommand } from './init/initCommand.js'
 import { localnetCommand } from './localnet/localnetCommand.js'
 import { startCommand } from './start/startCommand.js'
+import { dataCommand } from './data/dataCommand.js'
+import { txCommand } from './tx/txCommand.js'
 
 export interface Command {
   name: string
@@ -10,7 +12,7 @@ export interface Command {
   run(argv: string[]): Promise<number>
 }
 
-const COMMANDS: Command[] = [devCommand, initCommand, startCommand, localnetCommand]
+const COMMANDS: Command[] = [devCommand, initCommand, startCommand, localnetCommand, dataCommand, txCommand]
 
 import { VERSION } from './version.js'
 
