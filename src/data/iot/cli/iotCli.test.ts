@@ -12,9 +12,7 @@ import { bigintToHex, bytesToHex, utf8ToBytes } from '../../../primitives/bytes.
 import { isSteleError } from '../../../primitives/errors.js'
 import { silentLogger } from '../../../primitives/logger.js'
 import { createMemoryStore } from '../../../state/kvStore.js'
-import { createDeviceReader } from '../deviceReader.js'
-import { handleTelemetryRequest } from '../httpRoutes.js'
-import { createTelemetryIngestor } from '../ingest.js'
+import { startIotService } from '../iotService.js'
 import { deviceRegistryGenesisAccount } from '../registry/deviceRegistry.js'
 import { testDeviceKey } from '../testing/deviceFixtures.js'
 import { iotList, iotRegister, iotRevoke, iotRotate } from './deviceCommands.js'
@@ -62,12 +60,11 @@ test('stele iot commands against a dev node: register, rotate, list, revoke; sim
     assert.ok(listed.devices[0]!.revokedAt)
     assert.equal((await iotList({ rpcUrl, owner: bytesToHex(stranger!.address) })).devices.length, 0)
 
-    // simulate: the telemetry route on its own server (the lead mounts it on the RPC port), reading the
-    // registry through the node's eth_call.
+    // simulate: the IoT service on its own server (the node mounts it on the RPC port), reading the
+    // registry through the node's eth_call, verifying on a worker thread.
     const rpc = createRpcClient(rpcUrl)
-    const reader = createDeviceReader({ call: (to, data) => rpc.call(to, data) })
-    const ingestor = createTelemetryIngestor({ store: createMemoryStore(), readDevice: reader.readDevice, anchor: () => undefined })
-    const server = createServer((req, res) => void handleTelemetryRequest(req, res, { ingestor, store: createMemoryStore(), proofReader: undefined as never }))
+    const iot = await startIotService({ store: createMemoryStore(), call: (to, data) => rpc.call(to, data), anchor: () => undefined, proofReader: undefined as never, verifierThreads: 1 })
+    const server = createServer((req, res) => void iot.handleHttp(req, res))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
       const telemetryUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/telemetry`
@@ -78,6 +75,7 @@ test('stele iot commands against a dev node: register, rotate, list, revoke; sim
     } finally {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
+      await iot.stop()
     }
   } finally {
     await node.stop()
