@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -229,5 +229,8 @@ export async function genesisChild(accounts: number): Promise<void> {
     }
   })
   clearInterval(sampler)
-  process.stdout.write(`${JSON.stringify({ ...result, peakRssMiB: Math.round(peakRss / 2 ** 20) })}\n`)
+  // VmHWM is the kernel's true peak; the sampler can miss short spikes.
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
+  const peakRssMiB = hwm === undefined ? Math.round(peakRss / 2 ** 20) : Math.round(Number(hwm) / 1024)
+  process.stdout.write(`${JSON.stringify({ ...result, peakRssMiB })}\n`)
 }
