@@ -173,7 +173,9 @@ async function measureBlocks(kind: 'flat' | 'reference', accounts: number, trans
 /** Runs a genesis of `accounts` funded accounts in a fresh process to measure its time and peak RSS. */
 function genesisInChild(accounts: number): Record<string, unknown> {
   progress(`state: genesis with ${accounts} accounts (child process)`)
-  const here = fileURLToPath(import.meta.url)
+  // One level up is the repository root both from bench/state.ts (tsx) and from the esbuild bundle in
+  // dist/, and the child always loads this file's source through tsx.
+  const here = fileURLToPath(new URL('../bench/state.ts', import.meta.url))
   const preload = fileURLToPath(new URL('../scripts/preload.mjs', import.meta.url))
   const script = `import(${JSON.stringify(here)}).then((m) => m.genesisChild(${accounts}))`
   const child = spawnSync(process.execPath, ['--import', preload, '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 })
