@@ -17,7 +17,7 @@ import { buildRequest, createRawHttpClient, type RawHttpClient } from './lib/raw
 import { freePort, startNodeProcess, type NodeProcess } from './lib/nodeProcess.js'
 import { percentile, progress, round } from './lib/stats.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const ANVIL_BIN = `${ROOT}node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil`
 const STELE_CLI = `${ROOT}src/cli/main.ts`
 
@@ -37,18 +37,18 @@ export interface DevBenchOptions {
   signal?: AbortSignal
 }
 
-const SENDERS = 64
-const SINGLE_IN_FLIGHT = 32
-const BATCH_SIZE = 50
-const BATCH_IN_FLIGHT = 8
-const POLL_INTERVAL_MS = 10
+export const SENDERS = 64
+export const SINGLE_IN_FLIGHT = 32
+export const BATCH_SIZE = 50
+export const BATCH_IN_FLIGHT = 8
+export const POLL_INTERVAL_MS = 10
 const STALL_MS = 60_000
 const GWEI = 1_000_000_000n
-const ETH_TRANSFER_GAS = 21_000n
+export const ETH_TRANSFER_GAS = 21_000n
 const ERC20_TRANSFER_GAS = 80_000n
-const RECIPIENTS = 256
+export const RECIPIENTS = 256
 
-interface PhaseResult {
+export interface PhaseResult {
   txs: number
   /** Fewer than txs when the phase's time budget ran out. */
   sent: number
@@ -207,7 +207,8 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
   return result
 }
 
-interface Ctx {
+/** What a load phase needs to know about the node it drives. */
+export interface Ctx {
   kind: DevNodeKind
   node: NodeProcess
   chainId: bigint
@@ -222,7 +223,7 @@ interface Ctx {
 }
 
 /** Signs `count` transactions round-robin over the senders, so consecutive in-flight requests come from different accounts and each account's nonces arrive in order. */
-function signBatch(ctx: Ctx, count: number, body: (i: number) => { to: Uint8Array | undefined; value: bigint; data: Uint8Array; gas: bigint }, senders = ctx.keys.length): SignedRawTx[] {
+export function signBatch(ctx: Ctx, count: number, body: (i: number) => { to: Uint8Array | undefined; value: bigint; data: Uint8Array; gas: bigint }, senders = ctx.keys.length): SignedRawTx[] {
   const out: SignedRawTx[] = new Array(count)
   for (let i = 0; i < count; i++) {
     const s = i % senders
@@ -233,7 +234,7 @@ function signBatch(ctx: Ctx, count: number, body: (i: number) => { to: Uint8Arra
   return out
 }
 
-async function runPhase(ctx: Ctx, txs: SignedRawTx[], bodies: Buffer[], perBody: number, inFlight: number): Promise<PhaseResult> {
+export async function runPhase(ctx: Ctx, txs: SignedRawTx[], bodies: Buffer[], perBody: number, inFlight: number): Promise<PhaseResult> {
   const requests = bodies.map((b) => buildRequest(ctx.node.rpcUrl, b))
   const nodeCpuBefore = ctx.node.cpuSeconds()
   const genCpuBefore = process.cpuUsage()
@@ -287,7 +288,7 @@ function summarizePhase(watcher: BlockWatcher, txs: SignedRawTx[], report: SendR
 }
 
 /** One transaction at a time: what a user clicking "send" sees on an idle chain. */
-async function runLowLoad(ctx: Ctx, recipients: Uint8Array[], count: number, budgetMs: number): Promise<NodeResult['lowLoad']> {
+export async function runLowLoad(ctx: Ctx, recipients: Uint8Array[], count: number, budgetMs: number): Promise<NodeResult['lowLoad']> {
   progress(`${ctx.kind}: low-load latency, up to ${count} sequential transactions or ${budgetMs / 1000} s`)
   const latencies: number[] = []
   const deadline = performance.now() + budgetMs
@@ -346,7 +347,7 @@ async function sampleReceipts(client: JsonRpcClient, txs: SignedRawTx[]): Promis
   return true
 }
 
-async function checkFunded(client: JsonRpcClient, keys: DevKey[]): Promise<void> {
+export async function checkFunded(client: JsonRpcClient, keys: DevKey[]): Promise<void> {
   for (const k of [keys[0], keys.at(-1)] as DevKey[]) {
     const balance = BigInt(await client.call<string>('eth_getBalance', [bytesToHex(k.address), 'latest']))
     if (balance < 10n ** 18n) throw new Error(`dev account ${bytesToHex(k.address)} is not funded (balance ${balance}); start the node with ${SENDERS} dev accounts`)
@@ -354,7 +355,7 @@ async function checkFunded(client: JsonRpcClient, keys: DevKey[]): Promise<void>
 }
 
 /** Generous fees: twice the base fee plus 2 gwei, so a rising base fee under load does not strand transactions. */
-async function feeFields(client: JsonRpcClient): Promise<Ctx['fees']> {
+export async function feeFields(client: JsonRpcClient): Promise<Ctx['fees']> {
   const latest = await client.call<{ baseFeePerGas?: string }>('eth_getBlockByNumber', ['latest', false])
   const baseFee = BigInt(latest.baseFeePerGas ?? '0x0')
   const gasPrice = BigInt(await client.call<string>('eth_gasPrice'))
@@ -362,7 +363,7 @@ async function feeFields(client: JsonRpcClient): Promise<Ctx['fees']> {
   return { maxFeePerGas: reference * 2n + 2n * GWEI, maxPriorityFeePerGas: GWEI }
 }
 
-async function resyncNonces(ctx: Ctx): Promise<void> {
+export async function resyncNonces(ctx: Ctx): Promise<void> {
   const fresh = await Promise.all(ctx.keys.map(async (k) => BigInt(await ctx.control.call<string>('eth_getTransactionCount', [bytesToHex(k.address), 'pending']))))
   fresh.forEach((n, i) => (ctx.nonces[i] = n))
 }

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { buildRequest, createRawHttpClient } from './rawHttpClient.js'
 import { sendBodies, prepareBatches } from './loadGenerator.js'
-import { percentile } from './stats.js'
+import { percentile, round } from './stats.js'
 
 // Not collected by scripts/test.mjs (it walks src/ and test/): run with
 // node --import ./scripts/preload.mjs --test bench/lib/rawHttpClient.test.ts
@@ -99,4 +99,14 @@ test('percentile is nearest-rank', () => {
   assert.equal(percentile([5, 1, 3, 2, 4], 50), 3)
   assert.equal(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99), 99)
   assert.equal(percentile([7], 99), 7)
+})
+
+test('round keeps three significant digits, or the decimals asked for', () => {
+  assert.equal(round(1234.56), 1235)
+  assert.equal(round(12.3456), 12.3)
+  assert.equal(round(0.012345), 0.0123)
+  assert.equal(round(12.3456, 0), 12)
+  assert.equal(round(12.3456, 2), 12.35)
+  assert.equal(round(undefined), undefined)
+  assert.equal(round(Number.NaN, 1), undefined)
 })

@@ -6,11 +6,18 @@ export function percentile(samples: readonly number[], p: number): number | unde
   return sorted[rank]
 }
 
-/** Rounds for JSON output: figures are noisy, so three significant digits (at least integers) are plenty. */
-export function round(value: number | undefined, digits = 3): number | undefined {
+/**
+ * Rounds for JSON output. Without `decimals`: three significant digits, whole numbers at least (figures
+ * are noisy, so that is plenty). With `decimals`: that many decimal places.
+ */
+export function round(value: number | undefined, decimals?: number): number | undefined {
   if (value === undefined || !Number.isFinite(value)) return undefined
-  if (Math.abs(value) >= 10 ** digits) return Math.round(value)
-  return Number(value.toPrecision(digits))
+  if (decimals !== undefined) {
+    const scale = 10 ** decimals
+    return Math.round(value * scale) / scale
+  }
+  if (Math.abs(value) >= 1000) return Math.round(value)
+  return Number(value.toPrecision(3))
 }
 
 /** Writes a progress line to stderr; stdout carries only the JSON result. */
