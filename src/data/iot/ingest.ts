@@ -1,11 +1,11 @@
-import { keccak256 } from '../../crypto/keccak.js'
+import { keccak256Parts } from '../../crypto/keccak.js'
 import { bytesToHex, type Hex } from '../../primitives/bytes.js'
 import { ErrorCode, SteleError, errorMessage } from '../../primitives/errors.js'
 import { WriteBatch, type KvStore } from '../../state/kvStore.js'
 import { keyValidAt, type DeviceRecord, type KeyRecord } from './deviceRegistryAbi.js'
 import { prepareDeviceKey, type PreparedKey } from './deviceSignatures.js'
-import { parseReading, readingHash, type ParsedReading } from './telemetryCodec.js'
-import { loadLastSeq, putReading, type StoredReading } from './telemetryStore.js'
+import { parseReading, type ParsedReading } from './telemetryCodec.js'
+import { loadLastSeq, putLastSeq, putReading, type StoredReading } from './telemetryStore.js'
 import type { SignatureVerifierPool } from './verifierPool.js'
 
 /** Why a reading was refused: stable codes (docs/spec/telemetry.md). */
@@ -251,6 +251,7 @@ export function createTelemetryIngestor(options: TelemetryIngestorOptions): Tele
       const batch = new WriteBatch()
       const hashes: Uint8Array[] = []
       const receivedAt = clock.now()
+      const advanced = new Map<Hex, Uint8Array>()
       for (const [i, { c, device, key }] of checked.entries()) {
         const { reading, deviceId, message, signature } = c.parsed
         const ids = { deviceId: reading.deviceId, seq: reading.seq }
@@ -275,15 +276,18 @@ export function createTelemetryIngestor(options: TelemetryIngestorOptions): Tele
             continue
           }
         }
-        const hash = readingHash(message, signature, keccak256)
+        // readingHash(message, signature), without building the concatenation.
+        const hash = keccak256Parts([message, signature])
         const hashHex = bytesToHex(hash)
         lastSeq.set(c.idHex, reading.seq)
+        advanced.set(c.idHex, deviceId)
         const stored: StoredReading = { ...reading, hash: hashHex, keyIndex: key.index, receivedAt }
         putReading(batch, deviceId, stored, hash)
         hashes.push(hash)
         results[c.index] = { index: c.index, deviceId: reading.deviceId, seq: reading.seq, status: 'accepted', hash: hashHex }
       }
 
+      for (const [idHex, deviceId] of advanced) putLastSeq(batch, deviceId, lastSeq.get(idHex) as number)
       if (batch.size > 0) {
         try {
           store.write(batch)

@@ -1,4 +1,4 @@
-import { concatBytes, utf8ToBytes, type Hex } from '../../primitives/bytes.js'
+import { concatBytes, type Hex } from '../../primitives/bytes.js'
 
 /**
  * Readings, their canonical encoding and the hash that is anchored (docs/spec/telemetry.md). Browser-safe.
@@ -40,6 +40,9 @@ const READING_FIELDS = new Set(['deviceId', 'seq', 'time', 'payload', 'firmware'
 export const MAX_PAYLOAD_DEPTH = 32
 
 class CanonicalError extends Error {}
+
+const encoder = new TextEncoder()
+const utf8ToBytes = (text: string) => encoder.encode(text)
 
 /** RFC 8785 canonical JSON of a JSON value (as JSON.parse returns it). Throws on values JSON cannot carry. */
 export function canonicalJson(value: unknown): string {

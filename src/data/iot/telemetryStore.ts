@@ -42,15 +42,22 @@ function readSeq(from: Uint8Array, at: number): number {
 
 const lastSeqKey = (deviceId: Uint8Array) => concatBytes(Uint8Array.of(LAST_SEQ), deviceId)
 
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** Adds the reading and its hash index; call putLastSeq once per device and batch as well. */
 export function putReading(batch: WriteBatch, deviceId: Uint8Array, stored: StoredReading, hash: Uint8Array): void {
-  batch.put('telemetry', readingKey(deviceId, stored.seq), new TextEncoder().encode(JSON.stringify(stored)))
-  const seqBytes = new Uint8Array(8)
-  writeSeq(seqBytes, 0, stored.seq)
-  batch.put('telemetry', lastSeqKey(deviceId), seqBytes)
+  batch.put('telemetry', readingKey(deviceId, stored.seq), encoder.encode(JSON.stringify(stored)))
   const where = new Uint8Array(40)
   where.set(deviceId, 0)
   writeSeq(where, 32, stored.seq)
   batch.put('telemetry', concatBytes(Uint8Array.of(BY_HASH), hash), where)
+}
+
+export function putLastSeq(batch: WriteBatch, deviceId: Uint8Array, seq: number): void {
+  const seqBytes = new Uint8Array(8)
+  writeSeq(seqBytes, 0, seq)
+  batch.put('telemetry', lastSeqKey(deviceId), seqBytes)
 }
 
 export function loadLastSeq(store: KvStore, deviceId: Uint8Array): number | undefined {
@@ -60,7 +67,7 @@ export function loadLastSeq(store: KvStore, deviceId: Uint8Array): number | unde
 
 export function loadReading(store: KvStore, deviceId: Uint8Array, seq: number): StoredReading | undefined {
   const value = store.get('telemetry', readingKey(deviceId, seq))
-  return value === undefined ? undefined : (JSON.parse(new TextDecoder().decode(value)) as StoredReading)
+  return value === undefined ? undefined : (JSON.parse(decoder.decode(value)) as StoredReading)
 }
 
 export function loadReadingByHash(store: KvStore, hash: Uint8Array): StoredReading | undefined {
@@ -76,7 +83,7 @@ export function listReadings(store: KvStore, deviceId: Uint8Array, options: { fr
   const end = to >= Number.MAX_SAFE_INTEGER ? concatBytes(Uint8Array.of(READING), nextPrefix(deviceId)) : readingKey(deviceId, to + 1)
   const out: StoredReading[] = []
   for (const [, value] of store.range('telemetry', start, end, { limit: options.limit })) {
-    out.push(JSON.parse(new TextDecoder().decode(value)) as StoredReading)
+    out.push(JSON.parse(decoder.decode(value)) as StoredReading)
   }
   return out
 }
