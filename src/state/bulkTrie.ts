@@ -83,11 +83,18 @@ const PACKED_BLOCK = 8 * 1024 * 1024
  * then appends to the B-tree's right edge instead of rewriting pages all over the file for each chunk.
  */
 export class PackedNodes {
-  private hashes = new Uint8Array(32 * 1024)
+  private hashes: Uint8Array
   private blocks: Uint8Array[] = [new Uint8Array(PACKED_BLOCK)]
   private used = 0
-  private where = new Uint32Array(3 * 1024) // per node: block, offset, length
+  private where: Uint32Array // per node: block, offset, length
   count = 0
+
+  /** `expected`: a node count estimate (sized up front so the arrays are not copied while growing). */
+  constructor(expected = 1024) {
+    const capacity = Math.max(1024, Math.ceil(expected))
+    this.hashes = new Uint8Array(32 * capacity)
+    this.where = new Uint32Array(3 * capacity)
+  }
 
   add(hash: Uint8Array, enc: Uint8Array): void {
     if ((this.count + 1) * 32 > this.hashes.length) {

@@ -382,7 +382,8 @@ export class FlatStateManager implements StateManagerInterface {
         flush(BULK_CHUNK)
       }
     }
-    const nodes = new PackedNodes()
+    // A trie of n random keys has about n leaves and n/15 inner nodes.
+    const nodes = new PackedNodes(this.accounts.size * 1.08 + 64)
     const root = this.bulkAccountRoot((hash, enc) => nodes.add(hash, enc))
     nodes.forEachSorted((hash, enc) => {
       chunk.put('trie', hash, enc)
