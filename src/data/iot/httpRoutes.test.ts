@@ -58,6 +58,7 @@ test('HTTP: post a batch, list by seq with paging, fetch a proof that verifies; 
 
     res = await fetch(`${base}/v1/telemetry/${bytesToHex(s.deviceId)}/${s.seqA}/proof`)
     assert.equal(res.status, 200)
+    assert.equal(res.headers.get('access-control-allow-origin'), '*')
     const verified = verifyTelemetryProof(await res.text(), s.chain.genesis)
     assert.ok(verified.valid, verified.valid ? '' : verified.reason)
     assert.equal(verified.claims.blockNumber, 3n)

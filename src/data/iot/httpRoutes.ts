@@ -156,7 +156,8 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 
 function sendJson(res: ServerResponse, status: number, body: unknown): true {
   const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  // Browsers (the explorer, a verifier page) read readings and proofs cross-origin, as they call the RPC.
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'access-control-allow-origin': '*' })
   res.end(text)
   return true
 }
