@@ -61,6 +61,8 @@ export interface SteleNode {
  */
 const MAX_BLOCK_TX_BYTES = 2 * 1024 * 1024
 const MAX_BLOCK_ANCHORS = Math.min(MAX_ANCHORS_PER_BLOCK, 20_000)
+/** Transactions per proposal when several validators must each execute it inside one round. */
+const MAX_NETWORK_BLOCK_TXS = 2_000
 
 function capBySize<T extends { serialized: Uint8Array }>(txs: T[], maxBytes: number): T[] {
   let total = 0
@@ -215,7 +217,10 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
             const startedAt = performance.now()
             const head = blocks.head()
             if (head.header.number + 1n !== height) throw new SteleError(ErrorCode.Consensus, `asked to build ${height} on head ${head.header.number}`)
-            const candidates = capBySize(pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header) }), MAX_BLOCK_TX_BYTES)
+            // With peers, every validator executes the proposal within the round timeout: keep it bounded.
+            const maxTxs = validatorsFor(height).length > 1 ? MAX_NETWORK_BLOCK_TXS : undefined
+            const selected = pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header), ...(maxTxs ? { maxTxs } : {}) })
+            const candidates = capBySize(selected, MAX_BLOCK_TX_BYTES)
             const batch = anchors.take(MAX_BLOCK_ANCHORS)
             const result = await ledger.propose({
               candidates,

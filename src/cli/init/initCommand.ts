@@ -101,6 +101,8 @@ export function initNetwork(options: InitOptions): InitResult {
     validators: nodes.filter((n) => n.role === 'validator').map((n) => bytesToHex(n.address)),
     permittedPeers: nodes.map((n) => n.peerId),
     blockPeriodMs: options.blockPeriodMs,
+    // Every validator executes a proposal inside round 0: 2 s leaves room on small machines.
+    requestTimeoutMs: 2000,
     alloc,
   } satisfies GenesisJson)
   const genesisPath = join(out, 'genesis.json')
