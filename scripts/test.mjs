@@ -23,9 +23,17 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', './scripts/preload.mjs', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
-  { cwd: root, stdio: 'inherit' },
-)
-process.exit(result.status ?? 1)
+// Multi-process network scenarios each run several nodes: they run one at a time, after the rest.
+const serial = files.filter((f) => f.startsWith(join('test', 'e2e', 'network')))
+const parallel = files.filter((f) => !serial.includes(f))
+let status = 0
+for (const [group, concurrency] of [[parallel, 2], [serial, 1]]) {
+  if (group.length === 0) continue
+  const result = spawnSync(
+    process.execPath,
+    ['--import', './scripts/preload.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...group],
+    { cwd: root, stdio: 'inherit' },
+  )
+  if (result.status !== 0) status = result.status ?? 1
+}
+process.exit(status)
