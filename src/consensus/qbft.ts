@@ -71,6 +71,7 @@ function initialState(_config: QbftConfig): QbftState {
     prepared: undefined,
     roundChanges: new Map(),
     roundTimerSynced: false,
+    roundExtended: false,
     awaitingBlock: undefined,
     futureRound: [],
     futureHeight: [],
@@ -241,6 +242,7 @@ function enterRound(ctx: Ctx, round: number, sendRoundChange: boolean): void {
   for (const key of ['prepares', 'commits', 'sealChecked', 'sent'] as const) ctx.owned.add(key)
   s.awaitingBlock = undefined
   s.roundTimerSynced = false
+  s.roundExtended = false
   const roundChanges = own(ctx, 'roundChanges')
   for (const [k, rc] of roundChanges) if (rc.signed.payload.round < round) roundChanges.delete(k)
   // A sync attempt may have failed (peer unreachable): allow one more per round.
@@ -279,14 +281,16 @@ function roundReach(ctx: Ctx): number {
 }
 
 /**
- * A round after 0 times out only once a quorum of validators has reached it. Otherwise this validator is ahead of
- * the quorum: it re-sends its round change (it may have been lost) and waits another timeout, so the others catch
- * up instead of chasing it. Without this, a group ahead by almost one timeout, too small for the f+1 rule, keeps
- * leaving each round just before the rest arrive, forever (found by the simulated network at n = 7).
+ * A round after 0 that no quorum has reached yet gets one extra timeout before it is left: this validator is ahead
+ * of the quorum, so it re-sends its round change and waits for the others to catch up instead of running away.
+ * Without it, a group ahead by almost one timeout, too small for the f+1 rule, kept leaving each round just before
+ * the rest arrived, forever (found by the simulated network at n = 7). Only one extension per round: a round change
+ * lost for good (gossip drops identical re-sends) must not stall the validator; the next round's is new.
  */
 function onRoundTimeout(ctx: Ctx): void {
   const s = ctx.s
-  if (s.round > 0 && roundReach(ctx) < quorum(s)) {
+  if (s.round > 0 && !s.roundExtended && roundReach(ctx) < quorum(s)) {
+    s.roundExtended = true
     for (const m of s.sent) if (m.type === 'roundChange') ctx.fx.push({ type: 'broadcast', message: m })
     if (s.syncRequested >= s.height) s.syncRequested = s.height - 1n
     scheduleRoundTimer(ctx)

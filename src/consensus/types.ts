@@ -132,6 +132,8 @@ export interface QbftState {
   roundChanges: Map<string, EngineRoundChange>
   /** The round timer was restarted when a quorum of round changes for this round was seen. */
   roundTimerSynced: boolean
+  /** This round's timeout was extended once because no quorum had reached the round yet. */
+  roundExtended: boolean
   awaitingBlock: { round: number; roundChanges: SignedRoundChange[] } | undefined
   futureRound: EngineMessage[]
   futureHeight: EngineMessage[]
