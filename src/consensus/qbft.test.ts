@@ -348,3 +348,30 @@ test('consensus imports only primitives, crypto and chain encoding (it stays pur
     }
   }
 })
+
+test('a round no quorum has reached gets one extra timeout (its round change re-sent); a quorum arriving restarts the timer', () => {
+  const engine = createQbftEngine(config(keys[0] as Uint8Array))
+  let s = run(engine, engine.initialState(), { type: 'newHeight', height: 1n, validators: addresses, previousProposer: new Uint8Array(20) }).state
+  s = run(engine, s, { type: 'roundTimeout', height: 1n, round: 0 }).state
+  assert.equal(s.round, 1)
+  let r = run(engine, s, { type: 'roundTimeout', height: 1n, round: 1 })
+  assert.equal(r.state.round, 1, 'alone in round 1: wait one more timeout')
+  assert.deepEqual(ofType(r.effects, 'broadcast').map((e) => e.message.type), ['roundChange'])
+  assert.equal(ofType(r.effects, 'scheduleTimeout')[0]?.round, 1)
+  r = run(engine, r.state, { type: 'roundTimeout', height: 1n, round: 1 })
+  assert.equal(r.state.round, 2, 'then move on')
+  // In round 2, round changes from two others make a quorum (with ours): the round timer restarts once.
+  s = r.state
+  const rc = (key: Uint8Array): EngineMessage => ({
+    type: 'roundChange',
+    signed: signPayload('roundChange', { height: 1n, round: 2, prepared: undefined }, (h) => sign(h, key), privateKeyToAddress(key), qbftBlockCodec),
+    preparedBlock: undefined,
+    prepares: [],
+  })
+  const others = keys.slice(1).filter((k) => bytesToHex(privateKeyToAddress(k)) !== bytesToHex(proposerForRound(sorted, new Uint8Array(20), 2)))
+  s = run(engine, s, { type: 'message', message: rc(others[0]!) }).state
+  r = run(engine, s, { type: 'message', message: rc(others[1]!) })
+  assert.ok(ofType(r.effects, 'scheduleTimeout').some((e) => e.timer === 'round' && e.round === 2), 'timer restarted on quorum')
+  r = run(engine, r.state, { type: 'roundTimeout', height: 1n, round: 2 })
+  assert.equal(r.state.round, 3, 'a round a quorum reached times out normally')
+})
