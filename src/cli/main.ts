@@ -5,6 +5,7 @@ import { localnetCommand } from './localnet/localnetCommand.js'
 import { startCommand } from './start/startCommand.js'
 import { dataCommand } from './data/dataCommand.js'
 import { txCommand } from './tx/txCommand.js'
+import { iotCommand } from '../data/iot/cli/iotCommand.js'
 
 export interface Command {
   name: string
@@ -12,7 +13,7 @@ export interface Command {
   run(argv: string[]): Promise<number>
 }
 
-const COMMANDS: Command[] = [devCommand, initCommand, startCommand, localnetCommand, dataCommand, txCommand]
+const COMMANDS: Command[] = [devCommand, initCommand, startCommand, localnetCommand, dataCommand, txCommand, iotCommand]
 
 import { VERSION } from './version.js'
 

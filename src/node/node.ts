@@ -22,6 +22,7 @@ import { openLedger, type ExecutedBlock, type Ledger } from './ledger.js'
 import { createRpcBackend } from './rpcBackend.js'
 import { createNodeMethods } from './nodeMethods.js'
 import { createProofChainReader } from './proofChainReader.js'
+import { startIotService } from '../data/iot/iotService.js'
 import { createAnchorPool } from '../data/anchorPool.js'
 import { anchorRoot, indexAnchors, lookupAnchor, validateBlockAnchors, MAX_ANCHORS_PER_BLOCK } from '../data/anchorIndex.js'
 import { createDataRpcMethods } from '../data/rpcMethods.js'
@@ -40,6 +41,8 @@ export interface NodeConfig {
   role?: 'validator' | 'observer'
   /** Peers; absent for a lone dev node. Started and stopped by the node. */
   network?: Network
+  /** Also ingest telemetry from this MQTT broker (docs/spec/telemetry.md). */
+  mqtt?: { url: string; topic?: string }
   /** Overrides genesis.blockPeriodMs (stele dev --block-time). */
   blockPeriodMs?: number
   clientVersion: string
@@ -304,7 +307,20 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       return result
     },
   }
-  const rpc = await createRpcServer({ backend, host: config.rpc.host, port: config.rpc.port, logger: logger.child('rpc') })
+  const iot = await startIotService({
+    store,
+    call: async (to, data) => (await backend.call({ to, data }, blocks.headNumber())).returnData,
+    anchor: (hashes) => {
+      anchors.submit(hashes)
+      consensus?.notifyPendingTransactions()
+      if (network) network.publish('anchors', encodeAnchorGossip(hashes.map(bytesToHex))).catch(() => {})
+    },
+    proofReader,
+    ...(config.mqtt ? { mqtt: config.mqtt } : {}),
+    logger: logger.child('iot'),
+  })
+  blockListeners.add((_block, receipts) => iot.onBlockCommitted(receipts))
+  const rpc = await createRpcServer({ backend, host: config.rpc.host, port: config.rpc.port, logger: logger.child('rpc'), routes: (req, res) => iot.handleHttp(req, res) })
   if (network) {
     await network.start()
     sync?.start(SYNC_INTERVAL_MS)
@@ -323,6 +339,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       stopping ??= (async () => {
         log.info('stopping')
         await rpc.close()
+        await iot.stop()
         await consensus?.stop()
         await sync?.stop()
         await network?.stop()

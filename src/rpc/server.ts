@@ -28,6 +28,11 @@ export interface RpcServerOptions {
   filterTimeoutMs?: number
   /** WebSocket liveness: a client that does not answer a ping within one interval is dropped; default 30 s. */
   wsPingIntervalMs?: number
+  /**
+   * Other HTTP routes on the same port (e.g. IoT ingestion under /v1/telemetry). Asked first for every
+   * request whose path is not `/`; it answers and returns true, or returns false to leave it to JSON-RPC.
+   */
+  routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
   logger?: RpcLogger
 }
 
@@ -88,6 +93,23 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const routes = options.routes
+    if (routes && req.url !== undefined && req.url !== '/' && !req.url.startsWith('/?')) {
+      routes(req, res).then(
+        (handled) => {
+          if (!handled) answerRpc(req, res)
+        },
+        (error: unknown) => {
+          logger.error('HTTP route failed', { error: error instanceof Error ? error.message : String(error) })
+          send(res, 500, JSON.stringify({ error: 'internal error' }))
+        },
+      )
+      return
+    }
+    answerRpc(req, res)
+  }
+
+  function answerRpc(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method
     if (method === 'POST') return readBody(req, res)
     if (method === 'OPTIONS') {

@@ -34,6 +34,8 @@ export const DEV_SPEC: CommandSpec = {
     'gas-limit': { type: 'integer', default: 100_000_000, value: 'GAS', description: 'Block gas limit at genesis' },
     'base-fee': { type: 'integer', default: 1_000_000_000, value: 'WEI', description: 'Base fee at genesis (0: gas-free chain)' },
     'log-level': { type: 'string', default: 'info', value: 'LEVEL', description: 'debug, info, warn or error' },
+    mqtt: { type: 'string', value: 'URL', description: 'Ingest device telemetry from this MQTT broker (mqtt://HOST:PORT)' },
+    'mqtt-topic': { type: 'string', default: 'stele/telemetry/#', value: 'FILTER', description: 'MQTT topic filter for telemetry' },
     quiet: { type: 'boolean', description: 'Do not print accounts and keys at start' },
   },
 }
@@ -81,6 +83,7 @@ export const devCommand: Command = {
       rpc: { host: String(f.host), port: Number(f.port) },
       blockPeriodMs: Number(f['block-time']),
       clientVersion: `stele/v${VERSION}/node-${process.version}`,
+      ...(typeof f.mqtt === 'string' ? { mqtt: { url: f.mqtt, topic: String(f['mqtt-topic']) } } : {}),
       logger,
     })
     if (f.quiet !== true) printBanner(accounts, genesis, node.rpc.url, dataDir)

@@ -17,6 +17,8 @@ export const START_SPEC: CommandSpec = {
     'rpc-port': { type: 'integer', value: 'PORT', description: 'Override the RPC port of config.json' },
     'p2p-port': { type: 'integer', value: 'PORT', description: 'Override the p2p port of config.json' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: config.json, else info)' },
+    mqtt: { type: 'string', value: 'URL', description: 'Ingest device telemetry from this MQTT broker (mqtt://HOST:PORT)' },
+    'mqtt-topic': { type: 'string', default: 'stele/telemetry/#', value: 'FILTER', description: 'MQTT topic filter for telemetry' },
   },
 }
 
@@ -30,6 +32,7 @@ export const startCommand: Command = {
       return 0
     }
     if (args.flags.home === undefined) throw new SteleError(ErrorCode.InvalidInput, '--home is required\nRun \'stele start --help\' for usage.')
+    const f = args.flags
     const home = loadNodeHome(String(args.flags.home))
     const level = (args.flags['log-level'] ?? home.config.logLevel ?? 'info') as LogLevel
     const logger = createLogger(level)
@@ -51,6 +54,7 @@ export const startCommand: Command = {
       role: home.config.role,
       network,
       clientVersion: `stele/v${VERSION}/node-${process.version}`,
+      ...(typeof f.mqtt === 'string' ? { mqtt: { url: f.mqtt, topic: String(f['mqtt-topic']) } } : {}),
       logger,
     })
     console.log(`Listening on ${node.rpc.url}`)
