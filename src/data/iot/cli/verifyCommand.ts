@@ -9,13 +9,15 @@ import { verifyTelemetryProof, type TelemetryVerifyResult } from '../verifyTelem
  * and verifies it offline against the genesis. Returns the verifier's result (claims or the failed step).
  */
 export function iotVerify(o: { readingFile: string; proofFile: string; genesisFile: string }): TelemetryVerifyResult {
-  const reading = readJson(o.readingFile, 'reading')
+  // A reading as the node lists it also carries the node's own fields (hash, keyIndex, receivedAt):
+  // only what the device signed is compared.
+  const reading = signedFields(readJson(o.readingFile, 'reading'))
   const proof = readJson(o.proofFile, 'proof')
   const genesis = readJson(o.genesisFile, 'genesis')
   const proven = (proof as { reading?: unknown }).reading
   let same = false
   try {
-    same = proven !== undefined && canonicalJson(proven) === canonicalJson(reading)
+    same = proven !== undefined && canonicalJson(signedFields(proven)) === canonicalJson(reading)
   } catch {
     same = false
   }
@@ -35,4 +37,12 @@ function readJson(path: string, what: string): unknown {
   } catch (cause) {
     throw new SteleError(ErrorCode.InvalidInput, `the ${what} file ${path} is not JSON`, { cause })
   }
+}
+
+const SIGNED_FIELDS = ['deviceId', 'seq', 'time', 'payload', 'sig', 'firmware'] as const
+
+function signedFields(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
+  const record = value as Record<string, unknown>
+  return Object.fromEntries(SIGNED_FIELDS.filter((k) => record[k] !== undefined).map((k) => [k, record[k]]))
 }
