@@ -20,7 +20,8 @@ test('signingHashFromRaw equals getHashedMessageToSign for legacy (with and with
     fc.property(
       fc.constantFrom(0, 1, 2),
       fc.boolean(),
-      fc.bigInt({ min: 0n, max: 2n ** 64n }),
+      // EIP-2681: a nonce is below 2^64 - 1.
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 2n }),
       fc.bigInt({ min: 0n, max: 2n ** 200n }),
       // Up to 300 bytes of data: list payloads above 55 bytes take a long-form header.
       fc.uint8Array({ maxLength: 300 }),
