@@ -101,3 +101,28 @@ export function helpText(spec: CommandSpec): string {
 export function etherToWei(ether: number): bigint {
   return BigInt(Math.round(ether * 1e6)) * 10n ** 12n
 }
+
+/** What a command group (`stele data`, `stele iot`) does with its argv: run a subcommand, or exit after printing help. */
+export type SubcommandChoice = { exitCode: number } | { name: string; args: ParsedArgs }
+
+/**
+ * Picks the subcommand of a command group and parses its flags. With no subcommand, --help or an unknown one,
+ * it prints the group's command list and returns the exit code (0 when help was asked for, 2 otherwise);
+ * with --help after a subcommand, it prints that subcommand's help and returns 0.
+ */
+export function chooseSubcommand(group: string, subcommands: Record<string, CommandSpec>, argv: string[]): SubcommandChoice {
+  const [name, ...rest] = argv
+  const spec = name === undefined ? undefined : subcommands[name]
+  if (name === undefined || spec === undefined) {
+    const width = Math.max(...Object.keys(subcommands).map((n) => n.length)) + 2
+    const list = Object.entries(subcommands).map(([n, s]) => `  ${n.padEnd(width)}${s.summary}`)
+    console.log([`Usage: stele ${group} <command> [options]`, '', 'Commands:', ...list, '', `Run 'stele ${group} <command> --help' for options.`].join('\n'))
+    return { exitCode: name === undefined || name === '--help' || name === '-h' ? 0 : 2 }
+  }
+  const args = parseArgs(spec, rest)
+  if (args.help) {
+    console.log(helpText(spec))
+    return { exitCode: 0 }
+  }
+  return { name, args }
+}

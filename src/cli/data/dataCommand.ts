@@ -7,7 +7,7 @@ import { anchorFiles, fetchProof } from '../../data/cli/anchorFiles.js'
 import { verifyProofFile } from '../../data/cli/verifyProofFile.js'
 import { DATA_REGISTRY_ADDRESS, encodeRegisterCall, encodeTransferCall } from '../../data/registry/dataRegistry.js'
 import type { VerifyResult } from '../../data/verify/verifyProof.js'
-import { helpText, parseArgs, type CommandSpec, type FlagSpec } from '../args.js'
+import { chooseSubcommand, type CommandSpec, type FlagSpec } from '../args.js'
 import type { Command } from '../main.js'
 import { loadSigningKey, sendAndWait } from '../wallet.js'
 
@@ -30,18 +30,9 @@ export const dataCommand: Command = {
   name: 'data',
   summary: 'Register, notarize, prove and verify data (register, anchor, show, proof, transfer, verify)',
   async run(argv) {
-    const [sub, ...rest] = argv
-    const spec = sub === undefined ? undefined : SUBCOMMANDS[sub]
-    if (!spec) {
-      const list = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(10)}${s.summary}`)
-      console.log(['Usage: stele data <command> [options]', '', 'Commands:', ...list, '', "Run 'stele data <command> --help' for options."].join('\n'))
-      return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2
-    }
-    const args = parseArgs(spec, rest)
-    if (args.help) {
-      console.log(helpText(spec))
-      return 0
-    }
+    const choice = chooseSubcommand('data', SUBCOMMANDS, argv)
+    if ('exitCode' in choice) return choice.exitCode
+    const { name: sub, args } = choice
     const f = args.flags
     const rpc = String(f.rpc)
     const target = args.positionals[0] as string

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
-import { helpText, parseArgs, type CommandSpec, type FlagSpec } from '../../../cli/args.js'
+import { chooseSubcommand, type CommandSpec, type FlagSpec } from '../../../cli/args.js'
 import type { Command } from '../../../cli/main.js'
 import { bytesToHex } from '../../../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../../../primitives/errors.js'
@@ -36,18 +36,9 @@ export const iotCommand: Command = {
   name: 'iot',
   summary: 'Devices and telemetry (keygen, register, rotate, revoke, transfer, approve-firmware, list, proof, verify, simulate)',
   async run(argv) {
-    const [sub, ...rest] = argv
-    const spec = sub === undefined ? undefined : SUBCOMMANDS[sub]
-    if (!spec) {
-      const list = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(18)}${s.summary}`)
-      console.log(['Usage: stele iot <command> [options]', '', 'Commands:', ...list, '', "Run 'stele iot <command> --help' for options."].join('\n'))
-      return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2
-    }
-    const args = parseArgs(spec, rest)
-    if (args.help) {
-      console.log(helpText(spec))
-      return 0
-    }
+    const choice = chooseSubcommand('iot', SUBCOMMANDS, argv)
+    if ('exitCode' in choice) return choice.exitCode
+    const { name: sub, args } = choice
     const f = args.flags
     const rpcUrl = String(f.rpc)
     const need = (name: string): string => {
