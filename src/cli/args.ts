@@ -126,3 +126,19 @@ export function chooseSubcommand(group: string, subcommands: Record<string, Comm
   }
   return { name, args }
 }
+
+/** A single command: --help prints its help; otherwise its flags are parsed and handed to `run`. */
+export function defineCommand(spec: CommandSpec, run: (args: ParsedArgs) => Promise<number>): { name: string; summary: string; run(argv: string[]): Promise<number> } {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    async run(argv) {
+      const args = parseArgs(spec, argv)
+      if (args.help) {
+        console.log(helpText(spec))
+        return 0
+      }
+      return run(args)
+    },
+  }
+}

@@ -9,7 +9,7 @@ import { ErrorCode, SteleError } from '../../primitives/errors.js'
 import { createLogger, type LogLevel } from '../../primitives/logger.js'
 import { startNode } from '../../node/node.js'
 import { loadOrCreateNodeKey } from '../../node/nodeKey.js'
-import { etherToWei, helpText, parseArgs, type CommandSpec } from '../args.js'
+import { etherToWei, defineCommand, type CommandSpec } from '../args.js'
 import type { Command } from '../main.js'
 import { VERSION } from '../version.js'
 import { waitForShutdownSignal } from '../signals.js'
@@ -40,58 +40,49 @@ export const DEV_SPEC: CommandSpec = {
   },
 }
 
-export const devCommand: Command = {
-  name: DEV_SPEC.name,
-  summary: DEV_SPEC.summary,
-  async run(argv) {
-    const args = parseArgs(DEV_SPEC, argv)
-    if (args.help) {
-      console.log(helpText(DEV_SPEC))
-      return 0
-    }
-    const f = args.flags
-    const logLevel = String(f['log-level']) as LogLevel
-    if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new SteleError(ErrorCode.InvalidInput, `--log-level must be debug, info, warn or error`)
-    const ephemeral = f.ephemeral === true
-    const dataDir = ephemeral ? undefined : resolve(String(f['data-dir']))
-    if (dataDir && f.reset === true) rmSync(dataDir, { recursive: true, force: true })
-    if (dataDir) mkdirSync(dataDir, { recursive: true })
+export const devCommand: Command = defineCommand(DEV_SPEC, async (args) => {
+  const f = args.flags
+  const logLevel = String(f['log-level']) as LogLevel
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new SteleError(ErrorCode.InvalidInput, `--log-level must be debug, info, warn or error`)
+  const ephemeral = f.ephemeral === true
+  const dataDir = ephemeral ? undefined : resolve(String(f['data-dir']))
+  if (dataDir && f.reset === true) rmSync(dataDir, { recursive: true, force: true })
+  if (dataDir) mkdirSync(dataDir, { recursive: true })
 
-    const accounts = deriveDevKeys(Number(f.accounts))
-    const nodeKey = dataDir ? loadOrCreateNodeKey(join(dataDir, 'node.key')) : deriveDevKeys(1, DEV_MNEMONIC)[0]!.privateKey
-    const genesisPath = dataDir && join(dataDir, 'genesis.json')
-    let genesis: Genesis
-    if (genesisPath && existsSync(genesisPath)) {
-      genesis = parseGenesis(JSON.parse(readFileSync(genesisPath, 'utf8')) as unknown)
-    } else {
-      genesis = devGenesis({
-        chainId: BigInt(Number(f['chain-id'])),
-        validator: privateKeyToAddress(nodeKey),
-        funded: accounts.map((a) => a.address),
-        balanceWei: etherToWei(Number(f.balance)),
-        gasLimit: BigInt(Number(f['gas-limit'])),
-        baseFee: BigInt(Number(f['base-fee'])),
-      })
-      if (genesisPath) writeFileSync(genesisPath, `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`)
-    }
-
-    const logger = createLogger(logLevel)
-    const node = await startNode({
-      genesis,
-      nodeKey,
-      dataDir,
-      rpc: { host: String(f.host), port: Number(f.port) },
-      blockPeriodMs: Number(f['block-time']),
-      clientVersion: `stele/v${VERSION}/node-${process.version}`,
-      ...(typeof f.mqtt === 'string' ? { mqtt: { url: f.mqtt, topic: String(f['mqtt-topic']) } } : {}),
-      logger,
+  const accounts = deriveDevKeys(Number(f.accounts))
+  const nodeKey = dataDir ? loadOrCreateNodeKey(join(dataDir, 'node.key')) : deriveDevKeys(1, DEV_MNEMONIC)[0]!.privateKey
+  const genesisPath = dataDir && join(dataDir, 'genesis.json')
+  let genesis: Genesis
+  if (genesisPath && existsSync(genesisPath)) {
+    genesis = parseGenesis(JSON.parse(readFileSync(genesisPath, 'utf8')) as unknown)
+  } else {
+    genesis = devGenesis({
+      chainId: BigInt(Number(f['chain-id'])),
+      validator: privateKeyToAddress(nodeKey),
+      funded: accounts.map((a) => a.address),
+      balanceWei: etherToWei(Number(f.balance)),
+      gasLimit: BigInt(Number(f['gas-limit'])),
+      baseFee: BigInt(Number(f['base-fee'])),
     })
-    if (f.quiet !== true) printBanner(accounts, genesis, node.rpc.url, dataDir)
-    await waitForShutdownSignal()
-    await node.stop()
-    return 0
-  },
-}
+    if (genesisPath) writeFileSync(genesisPath, `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`)
+  }
+
+  const logger = createLogger(logLevel)
+  const node = await startNode({
+    genesis,
+    nodeKey,
+    dataDir,
+    rpc: { host: String(f.host), port: Number(f.port) },
+    blockPeriodMs: Number(f['block-time']),
+    clientVersion: `stele/v${VERSION}/node-${process.version}`,
+    ...(typeof f.mqtt === 'string' ? { mqtt: { url: f.mqtt, topic: String(f['mqtt-topic']) } } : {}),
+    logger,
+  })
+  if (f.quiet !== true) printBanner(accounts, genesis, node.rpc.url, dataDir)
+  await waitForShutdownSignal()
+  await node.stop()
+  return 0
+})
 
 export function devGenesis(options: { chainId: bigint; validator: Uint8Array; funded: Uint8Array[]; balanceWei: bigint; gasLimit: bigint; baseFee: bigint }): Genesis {
   const json: GenesisJson = {

@@ -9,7 +9,7 @@ import { ErrorCode, SteleError } from '../../primitives/errors.js'
 import { generateNodeKey, saveNodeKey } from '../../node/nodeKey.js'
 import type { NodeConfigFile } from '../../node/nodeConfig.js'
 import { systemGenesisAccounts } from '../../node/systemContracts.js'
-import { etherToWei, helpText, parseArgs, type CommandSpec } from '../args.js'
+import { etherToWei, defineCommand, type CommandSpec } from '../args.js'
 import type { Command } from '../main.js'
 
 export const INIT_SPEC: CommandSpec = {
@@ -50,36 +50,27 @@ export interface InitResult {
   homes: { home: string; role: 'validator' | 'observer'; rpc: string; p2p: string; peerId: string; address: string }[]
 }
 
-export const initCommand: Command = {
-  name: INIT_SPEC.name,
-  summary: INIT_SPEC.summary,
-  async run(argv) {
-    const args = parseArgs(INIT_SPEC, argv)
-    if (args.help) {
-      console.log(helpText(INIT_SPEC))
-      return 0
-    }
-    const f = args.flags
-    if (f.validators === undefined) throw new SteleError(ErrorCode.InvalidInput, '--validators is required')
-    if (f.out === undefined) throw new SteleError(ErrorCode.InvalidInput, '--out is required')
-    const result = initNetwork({
-      validators: Number(f.validators),
-      observers: Number(f.observers),
-      out: String(f.out),
-      chainId: BigInt(Number(f['chain-id'])),
-      accounts: Number(f.accounts),
-      balanceWei: etherToWei(Number(f.balance)),
-      rpcPortBase: Number(f['rpc-port-base']),
-      p2pPortBase: Number(f['p2p-port-base']),
-      host: String(f.host),
-      blockPeriodMs: Number(f['block-period']),
-      baseFee: BigInt(Number(f['base-fee'])),
-    })
-    console.log(`genesis: ${result.genesisPath}`)
-    for (const h of result.homes) console.log(`${h.role.padEnd(9)} ${h.home}  rpc ${h.rpc}  p2p ${h.p2p}  address ${h.address}`)
-    return 0
-  },
-}
+export const initCommand: Command = defineCommand(INIT_SPEC, async (args) => {
+  const f = args.flags
+  if (f.validators === undefined) throw new SteleError(ErrorCode.InvalidInput, '--validators is required')
+  if (f.out === undefined) throw new SteleError(ErrorCode.InvalidInput, '--out is required')
+  const result = initNetwork({
+    validators: Number(f.validators),
+    observers: Number(f.observers),
+    out: String(f.out),
+    chainId: BigInt(Number(f['chain-id'])),
+    accounts: Number(f.accounts),
+    balanceWei: etherToWei(Number(f.balance)),
+    rpcPortBase: Number(f['rpc-port-base']),
+    p2pPortBase: Number(f['p2p-port-base']),
+    host: String(f.host),
+    blockPeriodMs: Number(f['block-period']),
+    baseFee: BigInt(Number(f['base-fee'])),
+  })
+  console.log(`genesis: ${result.genesisPath}`)
+  for (const h of result.homes) console.log(`${h.role.padEnd(9)} ${h.home}  rpc ${h.rpc}  p2p ${h.p2p}  address ${h.address}`)
+  return 0
+})
 
 export function initNetwork(options: InitOptions): InitResult {
   if (options.validators < 1) throw new SteleError(ErrorCode.InvalidInput, '--validators must be at least 1')

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { etherToWei, helpText, parseArgs, type CommandSpec } from '../args.js'
+import { etherToWei, defineCommand, type CommandSpec } from '../args.js'
 import type { Command } from '../main.js'
 import { initNetwork } from '../init/initCommand.js'
 import { waitForShutdownSignal } from '../signals.js'
@@ -27,66 +27,57 @@ export const LOCALNET_SPEC: CommandSpec = {
 /** The running stele entry point (bin/stele.js): children run the same build. */
 const BIN = process.argv[1] as string
 
-export const localnetCommand: Command = {
-  name: LOCALNET_SPEC.name,
-  summary: LOCALNET_SPEC.summary,
-  async run(argv) {
-    const args = parseArgs(LOCALNET_SPEC, argv)
-    if (args.help) {
-      console.log(helpText(LOCALNET_SPEC))
-      return 0
-    }
-    const f = args.flags
-    const dir = resolve(String(f.dir))
-    if (f.reset === true) rmSync(dir, { recursive: true, force: true })
-    const total = Number(f.validators) + Number(f.observers)
-    if (!existsSync(join(dir, 'genesis.json'))) {
-      initNetwork({
-        validators: Number(f.validators),
-        observers: Number(f.observers),
-        out: dir,
-        chainId: BigInt(Number(f['chain-id'])),
-        accounts: Number(f.accounts),
-        balanceWei: etherToWei(10000),
-        rpcPortBase: Number(f['rpc-port-base']),
-        p2pPortBase: Number(f['p2p-port-base']),
-        host: '127.0.0.1',
-        blockPeriodMs: Number(f['block-period']),
-        baseFee: 1_000_000_000n,
+export const localnetCommand: Command = defineCommand(LOCALNET_SPEC, async (args) => {
+  const f = args.flags
+  const dir = resolve(String(f.dir))
+  if (f.reset === true) rmSync(dir, { recursive: true, force: true })
+  const total = Number(f.validators) + Number(f.observers)
+  if (!existsSync(join(dir, 'genesis.json'))) {
+    initNetwork({
+      validators: Number(f.validators),
+      observers: Number(f.observers),
+      out: dir,
+      chainId: BigInt(Number(f['chain-id'])),
+      accounts: Number(f.accounts),
+      balanceWei: etherToWei(10000),
+      rpcPortBase: Number(f['rpc-port-base']),
+      p2pPortBase: Number(f['p2p-port-base']),
+      host: '127.0.0.1',
+      blockPeriodMs: Number(f['block-period']),
+      baseFee: 1_000_000_000n,
+    })
+  }
+  const children: ChildProcess[] = []
+  for (let i = 0; i < total; i++) {
+    const home = join(dir, `node${i}`)
+    const child = spawn(process.execPath, [BIN, 'start', '--home', home, '--log-level', String(f['log-level'])], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const prefix = `node${i} | `
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let partial = ''
+      stream.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n')
+        partial = lines.pop() ?? ''
+        for (const line of lines) process.stdout.write(`${prefix}${line}\n`)
       })
     }
-    const children: ChildProcess[] = []
-    for (let i = 0; i < total; i++) {
-      const home = join(dir, `node${i}`)
-      const child = spawn(process.execPath, [BIN, 'start', '--home', home, '--log-level', String(f['log-level'])], { stdio: ['ignore', 'pipe', 'pipe'] })
-      const prefix = `node${i} | `
-      for (const stream of [child.stdout!, child.stderr!]) {
-        let partial = ''
-        stream.on('data', (chunk: Buffer) => {
-          const lines = (partial + chunk.toString()).split('\n')
-          partial = lines.pop() ?? ''
-          for (const line of lines) process.stdout.write(`${prefix}${line}\n`)
-        })
-      }
-      child.on('exit', (code, signal) => console.log(`${prefix}exited (${signal ?? code})`))
-      children.push(child)
-    }
-    console.log(`\nlocalnet: ${total} nodes in ${dir}`)
-    for (let i = 0; i < total; i++) {
-      console.log(`  node${i}: ${i < Number(f.validators) ? 'validator' : 'observer '} rpc http://127.0.0.1:${Number(f['rpc-port-base']) + i}  p2p 127.0.0.1:${Number(f['p2p-port-base']) + i}`)
-    }
-    console.log('Ctrl-C stops every node.\n')
-    await waitForShutdownSignal()
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done()
-            child.once('exit', () => done())
-            child.kill('SIGTERM')
-          }),
-      ),
-    )
-    return 0
-  },
-}
+    child.on('exit', (code, signal) => console.log(`${prefix}exited (${signal ?? code})`))
+    children.push(child)
+  }
+  console.log(`\nlocalnet: ${total} nodes in ${dir}`)
+  for (let i = 0; i < total; i++) {
+    console.log(`  node${i}: ${i < Number(f.validators) ? 'validator' : 'observer '} rpc http://127.0.0.1:${Number(f['rpc-port-base']) + i}  p2p 127.0.0.1:${Number(f['p2p-port-base']) + i}`)
+  }
+  console.log('Ctrl-C stops every node.\n')
+  await waitForShutdownSignal()
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done()
+          child.once('exit', () => done())
+          child.kill('SIGTERM')
+        }),
+    ),
+  )
+  return 0
+})

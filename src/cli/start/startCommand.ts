@@ -2,7 +2,7 @@ import { createLibp2pNetwork } from '../../p2p/libp2pNetwork.js'
 import { createLogger, type LogLevel } from '../../primitives/logger.js'
 import { loadNodeHome } from '../../node/nodeConfig.js'
 import { startNode } from '../../node/node.js'
-import { helpText, parseArgs, type CommandSpec } from '../args.js'
+import { defineCommand, type CommandSpec } from '../args.js'
 import type { Command } from '../main.js'
 import { waitForShutdownSignal } from '../signals.js'
 import { VERSION } from '../version.js'
@@ -22,44 +22,35 @@ export const START_SPEC: CommandSpec = {
   },
 }
 
-export const startCommand: Command = {
-  name: START_SPEC.name,
-  summary: START_SPEC.summary,
-  async run(argv) {
-    const args = parseArgs(START_SPEC, argv)
-    if (args.help) {
-      console.log(helpText(START_SPEC))
-      return 0
-    }
-    if (args.flags.home === undefined) throw new SteleError(ErrorCode.InvalidInput, '--home is required\nRun \'stele start --help\' for usage.')
-    const f = args.flags
-    const home = loadNodeHome(String(args.flags.home))
-    const level = (args.flags['log-level'] ?? home.config.logLevel ?? 'info') as LogLevel
-    const logger = createLogger(level)
-    const p2pPort = args.flags['p2p-port'] === undefined ? home.config.p2p.port : Number(args.flags['p2p-port'])
-    const rpcPort = args.flags['rpc-port'] === undefined ? home.config.rpc.port : Number(args.flags['rpc-port'])
-    const network = await createLibp2pNetwork({
-      privateKey: home.nodeKey,
-      listen: { host: home.config.p2p.host, port: p2pPort },
-      staticPeers: home.config.staticPeers,
-      permittedPeerIds: home.genesis.permittedPeers.length === 0 ? 'any' : home.genesis.permittedPeers,
-      topicPrefix: `/stele/${home.genesis.chainId}`,
-      logger: logger.child('p2p'),
-    })
-    const node = await startNode({
-      genesis: home.genesis,
-      nodeKey: home.nodeKey,
-      dataDir: home.dataDir,
-      rpc: { host: home.config.rpc.host, port: rpcPort },
-      role: home.config.role,
-      network,
-      clientVersion: `stele/v${VERSION}/node-${process.version}`,
-      ...(typeof f.mqtt === 'string' ? { mqtt: { url: f.mqtt, topic: String(f['mqtt-topic']) } } : {}),
-      logger,
-    })
-    console.log(`Listening on ${node.rpc.url}`)
-    await waitForShutdownSignal()
-    await node.stop()
-    return 0
-  },
-}
+export const startCommand: Command = defineCommand(START_SPEC, async (args) => {
+  if (args.flags.home === undefined) throw new SteleError(ErrorCode.InvalidInput, '--home is required\nRun \'stele start --help\' for usage.')
+  const f = args.flags
+  const home = loadNodeHome(String(args.flags.home))
+  const level = (args.flags['log-level'] ?? home.config.logLevel ?? 'info') as LogLevel
+  const logger = createLogger(level)
+  const p2pPort = args.flags['p2p-port'] === undefined ? home.config.p2p.port : Number(args.flags['p2p-port'])
+  const rpcPort = args.flags['rpc-port'] === undefined ? home.config.rpc.port : Number(args.flags['rpc-port'])
+  const network = await createLibp2pNetwork({
+    privateKey: home.nodeKey,
+    listen: { host: home.config.p2p.host, port: p2pPort },
+    staticPeers: home.config.staticPeers,
+    permittedPeerIds: home.genesis.permittedPeers.length === 0 ? 'any' : home.genesis.permittedPeers,
+    topicPrefix: `/stele/${home.genesis.chainId}`,
+    logger: logger.child('p2p'),
+  })
+  const node = await startNode({
+    genesis: home.genesis,
+    nodeKey: home.nodeKey,
+    dataDir: home.dataDir,
+    rpc: { host: home.config.rpc.host, port: rpcPort },
+    role: home.config.role,
+    network,
+    clientVersion: `stele/v${VERSION}/node-${process.version}`,
+    ...(typeof f.mqtt === 'string' ? { mqtt: { url: f.mqtt, topic: String(f['mqtt-topic']) } } : {}),
+    logger,
+  })
+  console.log(`Listening on ${node.rpc.url}`)
+  await waitForShutdownSignal()
+  await node.stop()
+  return 0
+})

@@ -3,7 +3,7 @@ import { verifyProofFile } from '../../data/cli/verifyProofFile.js'
 import { hexToFixedBytes, bytesToHex } from '../../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../../primitives/errors.js'
 import { claimsLine } from '../data/dataCommand.js'
-import { helpText, parseArgs, type CommandSpec } from '../args.js'
+import { chooseSubcommand, type CommandSpec } from '../args.js'
 import type { Command } from '../main.js'
 
 const SUBCOMMANDS: Record<string, CommandSpec> = {
@@ -15,17 +15,9 @@ export const txCommand: Command = {
   name: 'tx',
   summary: 'Prove and verify transactions (proof, verify)',
   async run(argv) {
-    const [sub, ...rest] = argv
-    const spec = sub === undefined ? undefined : SUBCOMMANDS[sub]
-    if (!spec) {
-      console.log(['Usage: stele tx <proof|verify> [options]', '', ...Object.entries(SUBCOMMANDS).map(([n, s]) => `  ${n.padEnd(8)}${s.summary}`)].join('\n'))
-      return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2
-    }
-    const args = parseArgs(spec, rest)
-    if (args.help) {
-      console.log(helpText(spec))
-      return 0
-    }
+    const choice = chooseSubcommand('tx', SUBCOMMANDS, argv)
+    if ('exitCode' in choice) return choice.exitCode
+    const { name: sub, args } = choice
     const f = args.flags
     if (sub === 'proof') {
       if (f.out === undefined) throw new SteleError(ErrorCode.InvalidInput, '--out is required')
