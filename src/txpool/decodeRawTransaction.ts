@@ -9,6 +9,8 @@ import {
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToBigint } from '../primitives/bytes.js'
 import { publicKeyToAddress, recoverPublicKey, SECP256K1_N } from '../crypto/secp256k1.js'
+import type { RecoveryRequest, SignerRecovery } from '../crypto/recoveryWorkers.js'
+import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { signingHashFromRaw } from './signingHash.js'
 import {
   initCodeTooLarge,
@@ -92,6 +94,34 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
  * cache so later getSenderPublicKey calls (the VM's) cost nothing.
  */
 export function recoverSender(tx: TypedTransaction, raw?: Uint8Array): Uint8Array {
+  const request = senderRecoveryRequest(tx, raw)
+  let publicKey: Uint8Array
+  try {
+    publicKey = recoverPublicKey(request.hash, request.signature)
+  } catch (cause) {
+    throw invalidSender(cause)
+  }
+  tx.cache.senderPubKey = publicKey
+  return publicKeyToAddress(publicKey)
+}
+
+/**
+ * recoverSender with the elliptic-curve work done by `recovery` (worker threads, batched with other
+ * requests of the same tick). Same checks and the same errors; results come back in request order.
+ */
+export async function recoverSenderWith(recovery: SignerRecovery, tx: TypedTransaction, raw?: Uint8Array): Promise<Uint8Array> {
+  const request = senderRecoveryRequest(tx, raw)
+  const signer = await recovery.recover(request.hash, request.signature)
+  if (signer === undefined) throw invalidSender(new SteleError(ErrorCode.InvalidSignature, 'signature does not recover a public key'))
+  tx.cache.senderPubKey = signer.publicKey
+  return signer.address
+}
+
+/**
+ * The signing hash and the 65-byte signature of a signed tx, after the checks that need no curve work
+ * (recovery id, r and s in range, EIP-2 low s). Throws geth's "invalid sender".
+ */
+export function senderRecoveryRequest(tx: TypedTransaction, raw?: Uint8Array): RecoveryRequest {
   const { v, r, s } = tx
   if (v === undefined || r === undefined || s === undefined) throw invalidSender()
   let recoveryId: bigint
@@ -104,17 +134,14 @@ export function recoverSender(tx: TypedTransaction, raw?: Uint8Array): Uint8Arra
   signature.set(to32Bytes(r), 0)
   signature.set(to32Bytes(s), 32)
   signature[64] = Number(recoveryId)
-  let publicKey: Uint8Array
   try {
     // From the raw bytes when we have them: cheaper than @ethereumjs re-encoding the fields.
     const eip155ChainId = tx.type === 0 && v !== 27n && v !== 28n ? tx.common.chainId() : undefined
-    const messageHash = raw !== undefined ? signingHashFromRaw(raw, eip155ChainId) : tx.getHashedMessageToSign()
-    publicKey = recoverPublicKey(messageHash, signature)
+    const hash = raw !== undefined ? signingHashFromRaw(raw, eip155ChainId) : tx.getHashedMessageToSign()
+    return { hash, signature }
   } catch (cause) {
     throw invalidSender(cause)
   }
-  tx.cache.senderPubKey = publicKey
-  return publicKeyToAddress(publicKey)
 }
 
 /**

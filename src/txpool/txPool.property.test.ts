@@ -1,11 +1,12 @@
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { createChainCommon } from '../execution/common.js'
 import { bytesToHex, hexToBytes } from '../primitives/bytes.js'
 import { ErrorCode, isSteleError } from '../primitives/errors.js'
 import type { SignedTx } from '../chain/types.js'
-import { createTxPool, type TxPool } from './txPool.js'
+import { createSignerRecovery } from '../crypto/recoveryWorkers.js'
+import { createTxPool, type TxPool, type TxPoolOptions } from './txPool.js'
 import { createFakeState, DEV_KEYS, signTestTx } from './testTransactions.js'
 
 const CHAIN_ID = 1337n
@@ -167,4 +168,74 @@ test('random add / commit / remove sequences keep the pool invariants', async ()
     }),
     { seed, numRuns: 250, includeErrorInReport: true },
   )
+})
+
+const workerRecovery = createSignerRecovery({ threads: 1 })
+after(() => workerRecovery.close())
+
+type DiffOp =
+  | { kind: 'burst'; txs: { sender: number; nonce: number; fee: number }[] }
+  | { kind: 'commit'; maxTxs: number }
+  | { kind: 'external'; sender: number; advance: number }
+  | { kind: 'remove'; pick: number }
+
+const diffOpArb: fc.Arbitrary<DiffOp> = fc.oneof(
+  { weight: 6, arbitrary: fc.array(txArb, { minLength: 1, maxLength: 8 }).map((txs) => ({ kind: 'burst' as const, txs })) },
+  { weight: 2, arbitrary: fc.nat(6).map((maxTxs) => ({ kind: 'commit' as const, maxTxs })) },
+  { weight: 1, arbitrary: fc.record({ sender: fc.nat(SENDERS.length - 1), advance: fc.integer({ min: 1, max: 3 }) }).map((e) => ({ kind: 'external' as const, ...e })) },
+  { weight: 1, arbitrary: fc.nat(20).map((pick) => ({ kind: 'remove' as const, pick })) },
+)
+
+const outcomeOf = (result: PromiseSettledResult<SignedTx>): string =>
+  result.status === 'fulfilled' ? bytesToHex(result.value.hash) : isSteleError(result.reason) ? `${result.reason.code}: ${result.reason.message}` : String(result.reason)
+const contentKey = (pool: TxPool): string => {
+  const { pending, queued } = pool.content()
+  return `${pending.map((t) => bytesToHex(t.hash)).join()}|${queued.map((t) => bytesToHex(t.hash)).join()}`
+}
+
+test('recovery on a worker thread admits concurrent bursts exactly as recovery on this thread does', async () => {
+  const seed = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : Date.now() % 2 ** 31
+  console.log(`txpool worker-recovery property seed: ${seed} (replay with FUZZ_SEED=${seed})`)
+  await fc.assert(
+    fc.asyncProperty(fc.array(diffOpArb, { minLength: 1, maxLength: 25 }), async (ops) => {
+      const state = createFakeState()
+      const base: TxPoolOptions = {
+        common,
+        chainId: CHAIN_ID,
+        account: (address) => state.account(address),
+        baseFee: () => 0n,
+        blockGasLimit: () => 30_000_000n,
+        limits: { maxSize: MAX_SIZE, maxPerSender: MAX_PER_SENDER },
+      }
+      const here = createTxPool(base)
+      const worker = createTxPool({ ...base, recovery: workerRecovery })
+      for (const op of ops) {
+        if (op.kind === 'burst') {
+          // A JSON-RPC batch: every add starts before any finishes.
+          const raws = op.txs.map((t) => rawTx(t.sender, t.nonce, t.fee))
+          const [a, b] = await Promise.all([Promise.allSettled(raws.map((r) => here.add(r))), Promise.allSettled(raws.map((r) => worker.add(r)))])
+          assert.deepEqual(b.map(outcomeOf), a.map(outcomeOf))
+        } else if (op.kind === 'commit') {
+          const block = here.selectForBlock({ gasLimit: 30_000_000n, baseFee: 0n, maxTxs: op.maxTxs })
+          assert.deepEqual(worker.selectForBlock({ gasLimit: 30_000_000n, baseFee: 0n, maxTxs: op.maxTxs }).map((t) => bytesToHex(t.hash)), block.map((t) => bytesToHex(t.hash)))
+          for (const tx of block) state.set(tx.from, { nonce: tx.tx.nonce + 1n })
+          here.onBlockCommitted(block)
+          worker.onBlockCommitted(block)
+        } else if (op.kind === 'external') {
+          const address = hexToBytes((SENDERS[op.sender] as (typeof SENDERS)[number]).address)
+          const nonce = state.read(address).nonce + BigInt(op.advance)
+          state.set(address, { nonce })
+          here.onBlockCommitted([], [[address, nonce]])
+          worker.onBlockCommitted([], [[address, nonce]])
+        } else {
+          const all = [...here.content().pending, ...here.content().queued]
+          const victim = all[op.pick % Math.max(1, all.length)]
+          if (victim !== undefined) assert.equal(worker.remove([victim.hash]), here.remove([victim.hash]))
+        }
+        assert.equal(contentKey(worker), contentKey(here))
+      }
+    }),
+    { seed, numRuns: 100, includeErrorInReport: true },
+  )
+  assert.ok(workerRecovery.stats().recovered > 0, 'the worker did the recoveries')
 })

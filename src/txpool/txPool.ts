@@ -3,7 +3,8 @@ import { TransactionType, type TypedTransaction } from '@ethereumjs/tx'
 import type { SignedTx } from '../chain/types.js'
 import { keccak256 } from '../crypto/keccak.js'
 import { ErrorCode, isSteleError, SteleError } from '../primitives/errors.js'
-import { createSharedTxCommon, decodeRawTransaction, initCodeSizeLimit, recoverSender } from './decodeRawTransaction.js'
+import type { SignerRecovery } from '../crypto/recoveryWorkers.js'
+import { createSharedTxCommon, decodeRawTransaction, initCodeSizeLimit, recoverSender, recoverSenderWith } from './decodeRawTransaction.js'
 import { bytesKey, type PooledTx, type SenderTxs } from './pooledTx.js'
 import { selectForBlock, type SelectOptions } from './selectForBlock.js'
 import {
@@ -51,6 +52,11 @@ export interface TxPoolOptions {
   limits?: Partial<TxPoolLimits>
   /** Minimum fee increase, in percent, for a same-nonce replacement (geth's default is 10). */
   priceBumpPercent?: number
+  /**
+   * Recovers senders off the main thread (createSignerRecovery); absent, on the calling thread. Its results
+   * arrive in request order, so concurrent adds are still admitted in the order they were made.
+   */
+  recovery?: SignerRecovery
   /** Called when an onPending listener throws; the pool keeps going either way. */
   onListenerError?: (error: unknown) => void
 }
@@ -293,7 +299,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       // The strict decoder admits only canonical encodings, so the received bytes are what tx.serialize()
       // would produce: seeding the cache spares @ethereumjs re-encoding them to hash.
       tx.cache.hash = hash
-      const from = recoverSender(tx, raw)
+      const from = options.recovery === undefined ? recoverSender(tx, raw) : await recoverSenderWith(options.recovery, tx, raw)
       const { feeCap, tip } = feesOf(tx)
       const baseFee = options.baseFee()
       if (feeCap < baseFee) throw feeTooLow(from, feeCap, baseFee)

@@ -1,0 +1,80 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+
+/**
+ * The local-transaction journal: every transaction this node accepted through its own RPC is appended to a
+ * file, so that a restart (even a kill -9) does not lose transactions whose senders were already told
+ * "accepted". On start the node replays it into the pool; what is stale by then (included, replaced) is
+ * simply rejected by the pool. The journal is rewritten now and then with only what is still pooled.
+ *
+ * Format: records of a 4-byte big-endian length followed by the raw EIP-2718 bytes. Appends are plain
+ * writes (no fsync): they reach the OS at once, which survives the process being killed; a machine crash
+ * may lose the last ones, as with geth's journal. A torn last record is ignored on replay.
+ */
+export interface TxJournal {
+  /** The raw transactions recorded, oldest first. */
+  replay(): Uint8Array[]
+  append(raw: Uint8Array): void
+  /** Replaces the file's content with `raws` (atomically: temp file, fsync, rename). */
+  rewrite(raws: Iterable<Uint8Array>): void
+  /** Records appended since the last rewrite. */
+  readonly appendedSinceRewrite: number
+  close(): void
+}
+
+/** Transactions larger than this are not transactions the pool accepts (128 KiB); a bigger length means a torn or foreign file. */
+const MAX_RECORD_BYTES = 1024 * 1024
+
+export function openTxJournal(path: string): TxJournal {
+  let fd: number | undefined = openSync(path, 'a')
+  let appended = 0
+
+  function encodeRecord(raw: Uint8Array): Uint8Array {
+    const record = new Uint8Array(4 + raw.length)
+    new DataView(record.buffer).setUint32(0, raw.length)
+    record.set(raw, 4)
+    return record
+  }
+
+  return {
+    replay() {
+      if (!existsSync(path)) return []
+      const bytes = readFileSync(path)
+      const out: Uint8Array[] = []
+      let offset = 0
+      while (offset + 4 <= bytes.length) {
+        const length = bytes.readUInt32BE(offset)
+        if (length === 0 || length > MAX_RECORD_BYTES || offset + 4 + length > bytes.length) break
+        out.push(new Uint8Array(bytes.subarray(offset + 4, offset + 4 + length)))
+        offset += 4 + length
+      }
+      return out
+    },
+    append(raw) {
+      if (fd === undefined) return
+      writeSync(fd, encodeRecord(raw))
+      appended++
+    },
+    rewrite(raws) {
+      if (fd === undefined) return
+      const temporary = `${path}.tmp`
+      const out = openSync(temporary, 'w')
+      try {
+        for (const raw of raws) writeSync(out, encodeRecord(raw))
+        fsyncSync(out)
+      } finally {
+        closeSync(out)
+      }
+      closeSync(fd)
+      renameSync(temporary, path)
+      fd = openSync(path, 'a')
+      appended = 0
+    },
+    get appendedSinceRewrite() {
+      return appended
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd)
+      fd = undefined
+    },
+  }
+}
