@@ -27,7 +27,9 @@ const BENCHES: Record<string, BenchEntry> = {
   localnet: { module: 'localnet', exportName: 'runLocalnetBench', summary: 'a multi-validator network on loopback' },
   data: { module: 'data', exportName: 'runDataBench', summary: 'data registry and notarization proofs' },
   iot: { module: 'iot', exportName: 'runIotBench', summary: 'IoT telemetry ingestion' },
+  scale: { module: 'scale', exportName: 'runScaleBench', summary: '1M-account genesis: start time and RSS, throughput vs a small state, eth_getBalance after N txs (default 1M)' },
   limits: { module: 'limits', exportName: 'runLimitsBench', summary: 'physical limits: secp256k1 recover/s, keccak256/s, LMDB fsync commits/s' },
+  rpc: { module: 'rpc', exportName: 'runRpcBench', summary: 'CPU per call of the hot JSON-RPC reads, block store encode and decode (in process)' },
 }
 
 const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil] [--phase-sec S] [--profile]
@@ -41,7 +43,8 @@ ${Object.entries(BENCHES)
   all        every available bench; also writes bench/results/latest.json
 
 options:
-  --txs N          transactions per load phase (dev; default 20000)
+  --txs N          transactions per load phase (dev; default 20000); scale: transactions sent to the
+                   1M-account node in all (default 1000000, about 15-25 min; 20000 for a quick run)
   --node KIND      dev: run one node only (stele or anvil); repeatable
   --phase-sec S    dev: stop submitting a phase after S seconds (default 40), so a slow node
                    cannot stretch the run; the JSON's "sent" says how many went out
