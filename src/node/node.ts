@@ -17,6 +17,7 @@ import { createRpcServer, type RpcServer } from '../rpc/server.js'
 import { createMemoryStore, openLmdbStore, type KvStore } from '../state/kvStore.js'
 import { createFlatStateDb } from '../state/flatStateDb.js'
 import { createTxPool, type TxPool } from '../txpool/txPool.js'
+import { openTxJournal } from '../txpool/txJournal.js'
 import { createQbftDriver, type QbftDriver } from './qbftDriver.js'
 import { openLedger, type ExecutedBlock, type Ledger } from './ledger.js'
 import { createRpcBackend } from './rpcBackend.js'
@@ -76,6 +77,10 @@ function capBySize<T extends { serialized: Uint8Array }>(txs: T[], maxBytes: num
   return txs
 }
 
+/** The transaction journal is rewritten with what is still pooled after this many appends, or this long. */
+const JOURNAL_ROTATE_APPENDS = 10_000
+const JOURNAL_ROTATE_MS = 5 * 60_000
+
 /** Peers re-poll each other's heads this often to catch up after missed blocks. */
 const SYNC_INTERVAL_MS = 2_000
 
@@ -112,6 +117,33 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     onListenerError: (error) => log.warn('pending-transaction listener failed', { error: errorMessage(error) }),
   })
 
+  // Transactions accepted through this node's RPC survive a restart (replayed below, before RPC opens).
+  const journal = config.dataDir === undefined ? undefined : openTxJournal(join(config.dataDir, 'txpool.journal'))
+  const localTxs = new Set<string>()
+  let journalRewrittenAt = Date.now()
+  function rotateJournal(force = false): void {
+    if (!journal || (!force && journal.appendedSinceRewrite < JOURNAL_ROTATE_APPENDS && Date.now() - journalRewrittenAt < JOURNAL_ROTATE_MS)) return
+    const { pending, queued } = pool.content()
+    const kept = [...pending, ...queued].filter((tx) => localTxs.has(bytesToHex(tx.hash)))
+    localTxs.clear()
+    for (const tx of kept) localTxs.add(bytesToHex(tx.hash))
+    journal.rewrite(kept.map((tx) => tx.serialized))
+    journalRewrittenAt = Date.now()
+  }
+  if (journal) {
+    let replayed = 0
+    for (const raw of journal.replay()) {
+      try {
+        localTxs.add(bytesToHex((await pool.add(raw)).hash))
+        replayed++
+      } catch {
+        // Included or replaced before the restart: nothing to keep.
+      }
+    }
+    rotateJournal(true)
+    if (replayed > 0) log.info('transactions restored from the journal', { count: replayed })
+  }
+
   const anchors = createAnchorPool({ lookup: (hash) => lookupAnchor(store, hash) })
   const hasPendingWork = () => pool.counts().pending > 0 || anchors.pendingCount > 0
   const indexBlockData = (batch: WriteBatch, block: Block) => indexAnchors(block, batch, store)
@@ -143,6 +175,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       const receipts = await ledger.commit(done, block.header, { beforeWrite: indexBlockData })
       executed.clear()
       pool.onBlockCommitted(done.outcome.included)
+      rotateJournal()
       anchors.onBlockCommitted(block)
       const head = blocks.head()
       log.info('block finalized', { number: head.header.number, hash: head.hash, txs: receipts.length, round, finalityMs: Math.round(performance.now() - startedAt) })
@@ -274,6 +307,10 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     pendingNonce: (a) => pool.pendingNonce(a),
     submit: async (raw) => {
       const tx = await pool.add(raw)
+      if (journal) {
+        journal.append(tx.serialized)
+        localTxs.add(bytesToHex(tx.hash))
+      }
       consensus?.notifyPendingTransactions()
       network?.publish('tx', tx.serialized).catch((error) => log.debug('tx publish failed', { error: errorMessage(error) }))
       return tx.hash
@@ -344,6 +381,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
         await sync?.stop()
         await network?.stop()
         await importing
+        journal?.close()
         await store.close()
         log.info('stopped', { head: blocks.headNumber() })
       })()

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compileErc20 } from '../fixtures/compile.js'
@@ -51,6 +51,49 @@ test('kill -9 and restart on the same data dir loses nothing committed', async (
     } finally {
       second.child.kill('SIGTERM')
       assert.equal(await second.exited(), 0, 'a clean shutdown on SIGTERM exits 0')
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+// A transaction the node accepted but had not yet put in a block is journaled: after kill -9 it is back
+// in the pool and gets mined, exactly once.
+test('kill -9 does not lose transactions that were accepted but not yet mined', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stele-journal-'))
+  const base = ['dev', '--data-dir', dir, '--port', '0', '--accounts', '2', '--quiet']
+  try {
+    const [sender, receiver] = deriveDevKeys(2)
+    const fees = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, chainId: 1337n, gas: 21_000n, data: new Uint8Array() }
+    // First run: one block with the first transfer, then blocks only every 10 minutes.
+    const first = await startStele([...base, '--block-time', '600000'])
+    const txs = [0n, 1n, 2n].map((nonce) => signEip1559Tx({ ...fees, nonce, to: receiver!.address, value: 7n + nonce }, sender!.privateKey))
+    const hashes: string[] = []
+    for (const tx of txs) hashes.push(await rpc<string>(first.url, 'eth_sendRawTransaction', [tx.raw]))
+    assert.equal(await rpc(first.url, 'eth_getTransactionReceipt', [hashes[0]]), null, 'nothing is mined before the block period')
+    first.child.kill('SIGKILL')
+    await first.exited()
+
+    const second = await startStele([...base, '--block-time', '0'])
+    try {
+      const receipts = await waitUntil('the journaled transactions mined after the restart', async () => {
+        const all = await Promise.all(hashes.map((h) => rpc<{ status: string; blockNumber: string } | null>(second.url, 'eth_getTransactionReceipt', [h])))
+        return all.every((r) => r !== null) ? all : undefined
+      })
+      assert.ok(receipts.every((r) => r!.status === '0x1'))
+      assert.equal(await rpc<string>(second.url, 'eth_getTransactionCount', [`0x${Buffer.from(sender!.address).toString('hex')}`, 'latest']), '0x3', 'each mined once')
+    } finally {
+      second.child.kill('SIGTERM')
+      assert.equal(await second.exited(), 0)
+    }
+    // A third start replays nothing stale: the journal was rewritten with only what is still pooled.
+    const third = await startStele([...base, '--block-time', '0'])
+    try {
+      assert.equal(await rpc<string>(third.url, 'eth_getTransactionCount', [`0x${Buffer.from(sender!.address).toString('hex')}`, 'latest']), '0x3')
+      assert.equal(statSync(join(dir, 'txpool.journal')).size, 0, 'nothing left to replay')
+    } finally {
+      third.child.kill('SIGTERM')
+      await third.exited()
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
