@@ -1,5 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import { createTxFromRLP } from '@ethereumjs/tx'
+import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import { Account as EthAccount, Address } from '@ethereumjs/util'
 import { openBlockStore, type BlockStore } from '../chain/blockStore.js'
 import type { Genesis } from '../chain/genesis.js'
@@ -13,6 +13,9 @@ import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { WriteBatch, type KvStore } from '../state/kvStore.js'
 import type { StateDb } from '../state/stateDb.js'
+import { keccak256 } from '../crypto/keccak.js'
+import type { SignerRecovery } from '../crypto/recoveryWorkers.js'
+import { createSharedTxCommon, recoverSender, recoverSenderWith } from '../txpool/decodeRawTransaction.js'
 
 /** A block whose transactions have been executed but which is not yet committed. */
 export interface ExecutedBlock {
@@ -53,18 +56,53 @@ export interface Ledger {
   decodeTransactions(block: Block, senders?: Uint8Array[]): SignedTx[]
 }
 
-export async function openLedger(store: KvStore, state: StateDb, genesis: Genesis, common: Common): Promise<Ledger> {
+export interface LedgerOptions {
+  /**
+   * The pool's tx with this hash (keccak of its bytes), if any. execute() reuses its decoded form and
+   * recovered sender: the same hash means the same bytes, hence the same sender.
+   */
+  pooledTx?: (hash: Uint8Array) => SignedTx | undefined
+  /** Recovers the senders of the other txs of a block (worker threads, one batch); absent, on this thread. */
+  recovery?: SignerRecovery
+}
+
+export async function openLedger(store: KvStore, state: StateDb, genesis: Genesis, common: Common, options: LedgerOptions = {}): Promise<Ledger> {
   const blocks = openBlockStore(store)
   const vms = createExecutionVmPool(common)
+  // Decoding with a Common each tx shares, rather than a copy per tx (see createSharedTxCommon).
+  const txCommon = createSharedTxCommon(common)
   if (blocks.headNumber() < 0n) await writeGenesis(store, blocks, state, genesis)
   else checkGenesisMatches(blocks, genesis)
 
   function decodeTransactions(block: Block, senders?: Uint8Array[]): SignedTx[] {
     return block.transactions.map((serialized, i) => {
-      const tx = createTxFromRLP(serialized, { common })
-      const from = senders?.[i] ?? tx.getSenderAddress().bytes
+      const tx = createTxFromRLP(serialized, { common: txCommon })
+      const from = senders?.[i] ?? recoverSender(tx)
       return { tx, hash: tx.hash(), from, serialized }
     })
+  }
+
+  /**
+   * A block's txs for execution: pooled ones as the pool holds them (decoded, sender known), the others
+   * decoded here with their senders recovered in one batch.
+   */
+  async function decodeForExecution(block: Block): Promise<SignedTx[]> {
+    const txs: SignedTx[] = new Array(block.transactions.length)
+    const unknown: number[] = []
+    block.transactions.forEach((serialized, i) => {
+      const pooled = options.pooledTx?.(keccak256(serialized))
+      if (pooled !== undefined) txs[i] = pooled
+      else unknown.push(i)
+    })
+    if (unknown.length === 0) return txs
+    const decoded = unknown.map((i) => createTxFromRLP(block.transactions[i] as Uint8Array, { common: txCommon }))
+    const { recovery } = options
+    const senders = recovery === undefined ? decoded.map((tx) => recoverSender(tx)) : await Promise.all(decoded.map((tx) => recoverSenderWith(recovery, tx)))
+    unknown.forEach((at, k) => {
+      const tx = decoded[k] as TypedTransaction
+      txs[at] = { tx, hash: tx.hash(), from: senders[k] as Uint8Array, serialized: block.transactions[at] as Uint8Array }
+    })
+    return txs
   }
 
   function envFor(parent: BlockHeader, timestamp: bigint, coinbase: Uint8Array): BlockEnv {
@@ -103,7 +141,7 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
       if (block.header.timestamp < parent.header.timestamp) throw new SteleError(ErrorCode.InvalidBlock, 'timestamp goes backwards')
       if (block.header.baseFeePerGas !== env.baseFeePerGas) throw new SteleError(ErrorCode.InvalidBlock, 'wrong baseFeePerGas')
       if (block.header.gasLimit !== env.gasLimit) throw new SteleError(ErrorCode.InvalidBlock, 'wrong gasLimit')
-      const txs = decodeTransactions(block)
+      const txs = await decodeForExecution(block)
       const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, txs, 'validate', vms)
       checkExecutedHeader(block.header, outcome)
       return { block, senders: txs.map((t) => t.from), outcome }

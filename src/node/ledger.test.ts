@@ -1,0 +1,104 @@
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RLP } from '@ethereumjs/rlp'
+import type { Genesis } from '../chain/genesis.js'
+import type { Block, SignedTx } from '../chain/types.js'
+import { createSignerRecovery } from '../crypto/recoveryWorkers.js'
+import { createChainCommon } from '../execution/common.js'
+import { bytesToHex, hexToBytes } from '../primitives/bytes.js'
+import { createFlatStateDb } from '../state/flatStateDb.js'
+import { createMemoryStore } from '../state/kvStore.js'
+import { createFakeState, DEV_KEYS, signTestTx } from '../txpool/testTransactions.js'
+import { createTxPool } from '../txpool/txPool.js'
+import { openLedger, type LedgerOptions } from './ledger.js'
+
+const CHAIN_ID = 1337n
+const common = createChainCommon(CHAIN_ID)
+const VALIDATOR = hexToBytes(DEV_KEYS[0].address)
+
+const genesis: Genesis = {
+  chainId: CHAIN_ID,
+  timestamp: 0n,
+  gasLimit: 30_000_000n,
+  baseFeePerGas: 0n,
+  validators: [VALIDATOR],
+  permittedPeers: [],
+  blockPeriodMs: 0,
+  requestTimeoutMs: 1000,
+  roundTimeoutCapMs: 10_000,
+  alloc: new Map(DEV_KEYS.map((k) => [k.address.toLowerCase() as `0x${string}`, { balance: 10n ** 24n, nonce: 0n, code: undefined, storage: new Map() }])),
+}
+
+const recovery = createSignerRecovery({ threads: 1 })
+after(() => recovery.close())
+
+/** 4 senders × 5 nonces, as raw txs. */
+const raws = DEV_KEYS.flatMap((k) => [0n, 1n, 2n, 3n, 4n].map((nonce) => signTestTx(common, k.key, { nonce, feeCap: 0n, tip: 0n })))
+
+async function proposedBlock(): Promise<{ block: Block; senders: Uint8Array[] }> {
+  const store = createMemoryStore()
+  const ledger = await openLedger(store, createFlatStateDb(store), genesis, common)
+  const pool = createTxPool({ common, chainId: CHAIN_ID, account: createFakeState().account.bind(createFakeState()), baseFee: () => 0n, blockGasLimit: () => 30_000_000n })
+  for (const raw of raws) await pool.add(raw)
+  const candidates = pool.selectForBlock({ gasLimit: 30_000_000n, baseFee: 0n })
+  const proposed = await ledger.propose({ candidates, anchors: [], anchorRoot: new Uint8Array(32), timestamp: 1n, proposer: VALIDATOR, round: 0, validators: [VALIDATOR] })
+  assert.equal(proposed.block.transactions.length, raws.length)
+  return { block: proposed.block, senders: proposed.senders }
+}
+
+async function validatorLedger(options: LedgerOptions) {
+  const store = createMemoryStore()
+  return openLedger(store, createFlatStateDb(store), genesis, common, options)
+}
+
+describe('ledger.execute: senders of a proposed block', () => {
+  test('pooled txs are reused as the pool holds them; only the rest are recovered, in one worker batch', async () => {
+    const { block, senders } = await proposedBlock()
+    // This validator's pool saw every other tx of the block.
+    const validatorPool = createTxPool({ common, chainId: CHAIN_ID, account: (a) => createFakeState().account(a), baseFee: () => 0n, blockGasLimit: () => 30_000_000n })
+    const pooledRaws = block.transactions.filter((_, i) => i % 2 === 0)
+    for (const raw of pooledRaws) await validatorPool.add(raw)
+    let lookups = 0
+    const reused: SignedTx[] = []
+    const before = recovery.stats()
+    const ledger = await validatorLedger({
+      pooledTx: (hash) => {
+        lookups++
+        const pooled = validatorPool.get(hash)
+        if (pooled) reused.push(pooled)
+        return pooled
+      },
+      recovery,
+    })
+    const executed = await ledger.execute(block)
+    assert.equal(lookups, block.transactions.length)
+    assert.equal(reused.length, pooledRaws.length)
+    assert.deepEqual(executed.senders.map(bytesToHex), senders.map(bytesToHex))
+    for (const tx of reused) assert.ok(executed.outcome.included.includes(tx), 'the pooled object itself was executed')
+    const after = recovery.stats()
+    assert.equal(after.recovered - before.recovered, block.transactions.length - pooledRaws.length)
+    assert.equal(after.batches - before.batches, 1)
+    // And it commits like any other executed block.
+    await ledger.commit(executed, block.header)
+    assert.equal(ledger.head().header.number, 1n)
+  })
+
+  test('without a pool or workers, every sender is recovered on this thread, with the same result', async () => {
+    const { block, senders } = await proposedBlock()
+    const ledger = await validatorLedger({})
+    const executed = await ledger.execute(block)
+    assert.deepEqual(executed.senders.map(bytesToHex), senders.map(bytesToHex))
+    assert.deepEqual(executed.outcome.stateRoot, block.header.stateRoot)
+  })
+
+  test('a block tx whose signature does not recover its sender makes the block invalid', async () => {
+    const { block } = await proposedBlock()
+    const good = block.transactions[3] as Uint8Array
+    const fields = RLP.decode(good.subarray(1)) as Uint8Array[]
+    // r = 1: well-formed, and whatever it recovers (if anything) is not the funded sender of nonce 3.
+    const broken = Uint8Array.of(2, ...RLP.encode([...fields.slice(0, 10), Uint8Array.of(1), fields[11] as Uint8Array]))
+    const tampered: Block = { ...block, transactions: block.transactions.map((t, i) => (i === 3 ? broken : t)) }
+    const ledger = await validatorLedger({ recovery })
+    await assert.rejects(ledger.execute(tampered))
+  })
+})
