@@ -38,6 +38,24 @@ describe('rpc server transport', () => {
     assert.deepEqual(json, { jsonrpc: '2.0', id: 'abc', result: '0x539' })
   })
 
+  it('answers with a Content-Length (not chunked) and a body that arrived in several chunks', async () => {
+    const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const req = request(`${server.url}/`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      })
+      req.on('error', reject)
+      req.flushHeaders()
+      req.write('{"jsonrpc":"2.0","id":"é",')
+      setImmediate(() => req.end('"method":"eth_chainId","params":[]}'))
+    })
+    assert.equal(status, 200)
+    assert.equal(headers['transfer-encoding'], undefined)
+    assert.equal(headers['content-length'], String(Buffer.byteLength(body)))
+    assert.deepEqual(JSON.parse(body), { jsonrpc: '2.0', id: 'é', result: '0x539' })
+  })
+
   it('accepts a missing params field', async () => {
     const { json } = await postJson(server.url, { jsonrpc: '2.0', id: 7, method: 'eth_blockNumber' })
     assert.deepEqual(json, { jsonrpc: '2.0', id: 7, result: '0x2' })

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { createLogger } from '../primitives/logger.js'
@@ -70,12 +70,17 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   const filters = createFilterManager(backend, options.filterTimeoutMs === undefined ? {} : { timeoutMs: options.filterTimeoutMs })
   const httpContext: RpcContext = { backend, filters, subscriptions: undefined }
 
+  const corsOrigin = options.corsOrigin ?? '*'
   const jsonHeaders = {
     'Content-Type': 'application/json',
-    'Access-Control-Allow-Origin': options.corsOrigin ?? '*',
+    'Access-Control-Allow-Origin': corsOrigin,
   }
+  // The success path's headers as writeHead's flat list, Content-Length last (filled per response): with
+  // the length known, Node writes head and body in one string instead of five chunked-encoding pieces.
+  const okHeaders = ['Content-Type', 'application/json', 'Access-Control-Allow-Origin', corsOrigin, 'Content-Length', '']
+  const CONTENT_LENGTH_AT = 5
   const corsPreflightHeaders = {
-    'Access-Control-Allow-Origin': options.corsOrigin ?? '*',
+    'Access-Control-Allow-Origin': corsOrigin,
     'Access-Control-Allow-Methods': 'POST, GET, OPTIONS',
     'Access-Control-Allow-Headers': 'Content-Type, Authorization',
     'Access-Control-Max-Age': '600',
@@ -85,10 +90,20 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     id: null,
     error: { code: RpcErrorCode.InvalidRequest, message: `request body too large: limit is ${maxBodyBytes} bytes` },
   })
+  const internalErrorBody = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.Internal, message: 'internal error' } })
+
+  /** The JSON-RPC answer: 200, fixed headers, one end(). A notification-only request gets an empty body. */
+  function sendOk(res: ServerResponse, body: string | undefined): void {
+    if (res.headersSent) return
+    const text = body ?? ''
+    okHeaders[CONTENT_LENGTH_AT] = String(Buffer.byteLength(text))
+    res.writeHead(200, okHeaders)
+    res.end(text)
+  }
 
   function send(res: ServerResponse, status: number, body: string, extraHeaders?: Record<string, string>): void {
     if (res.headersSent) return
-    res.writeHead(status, extraHeaders === undefined ? jsonHeaders : { ...jsonHeaders, ...extraHeaders })
+    res.writeHead(status, { ...jsonHeaders, 'Content-Length': String(Buffer.byteLength(body)), ...extraHeaders })
     res.end(body)
   }
 
@@ -97,7 +112,7 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     if (routes && req.url !== undefined && req.url !== '/' && !req.url.startsWith('/?')) {
       routes(req, res).then(
         (handled) => {
-          if (!handled) answerRpc(req, res)
+          if (!handled) answerRpc(req as RpcRequest, res)
         },
         (error: unknown) => {
           logger.error('HTTP route failed', { error: error instanceof Error ? error.message : String(error) })
@@ -106,10 +121,10 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
       )
       return
     }
-    answerRpc(req, res)
+    answerRpc(req as RpcRequest, res)
   }
 
-  function answerRpc(req: IncomingMessage, res: ServerResponse): void {
+  function answerRpc(req: RpcRequest, res: ServerResponse): void {
     const method = req.method
     if (method === 'POST') return readBody(req, res)
     if (method === 'OPTIONS') {
@@ -126,44 +141,69 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     send(res, 405, JSON.stringify({ error: 'method not allowed: POST JSON-RPC requests' }), { Allow: 'POST, GET, OPTIONS' })
   }
 
-  function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  function refuseTooLarge(req: RpcRequest, res: ServerResponse): void {
     // Close after answering: the rest of the body is not worth reading.
     send(res, 413, tooLargeBody, { Connection: 'close' })
     req.resume()
   }
 
-  function readBody(req: IncomingMessage, res: ServerResponse): void {
+  // The body is gathered on the request object by these shared listeners (`this` is the request), so a
+  // request costs no closures until its answer is asynchronous.
+  function readBody(req: RpcRequest, res: ServerResponse): void {
     const declared = Number(req.headers['content-length'] ?? -1)
     if (declared > maxBodyBytes) return refuseTooLarge(req, res)
-    const chunks: Buffer[] = []
-    let received = 0
-    let refused = false
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return
-      received += chunk.length
-      if (received > maxBodyBytes) {
-        refused = true
-        chunks.length = 0
-        refuseTooLarge(req, res)
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      if (refused) return
-      const body = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
-      dispatcher.handle(body, httpContext).then(
-        (response) => send(res, 200, response ?? ''),
-        (error: unknown) => {
-          logger.error('rpc request failed', { error: String(error) })
-          send(res, 500, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.Internal, message: 'internal error' } }))
-        },
-      )
-    })
-    req.on('error', () => res.destroy())
+    req.rpcResponse = res
+    req.on('data', onBodyData)
+    req.on('end', onBodyEnd)
+    req.on('error', onBodyError)
   }
 
-  const httpServer = createServer(onRequest)
+  function onBodyData(this: RpcRequest, chunk: Buffer): void {
+    if (this.bodyRefused) return
+    this.bodyBytes += chunk.length
+    if (this.bodyBytes > maxBodyBytes) {
+      this.bodyRefused = true
+      this.bodyFirst = undefined
+      this.bodyRest = undefined
+      refuseTooLarge(this, this.rpcResponse as ServerResponse)
+      return
+    }
+    if (this.bodyFirst === undefined) this.bodyFirst = chunk
+    else (this.bodyRest ??= []).push(chunk)
+  }
+
+  function onBodyEnd(this: RpcRequest): void {
+    if (this.bodyRefused) return
+    const res = this.rpcResponse as ServerResponse
+    const first = this.bodyFirst
+    const body =
+      first === undefined ? '' : this.bodyRest === undefined ? first.toString('utf8') : Buffer.concat([first, ...this.bodyRest]).toString('utf8')
+    this.bodyFirst = undefined
+    this.bodyRest = undefined
+    let response: string | undefined | Promise<string | undefined>
+    try {
+      response = dispatcher.answer(body, httpContext)
+    } catch (error) {
+      return failRequest(res, error)
+    }
+    if (response instanceof Promise) {
+      response.then(
+        (text) => sendOk(res, text),
+        (error: unknown) => failRequest(res, error),
+      )
+    } else sendOk(res, response)
+  }
+
+  function onBodyError(this: RpcRequest): void {
+    this.rpcResponse?.destroy()
+  }
+
+  function failRequest(res: ServerResponse, error: unknown): void {
+    logger.error('rpc request failed', { error: String(error) })
+    send(res, 500, internalErrorBody)
+  }
+
+  const httpServer = createServer({ IncomingMessage: RpcRequest }, onRequest)
   // Longer than common client and proxy idle timeouts, so pooled connections are not cut mid-reuse.
   httpServer.keepAliveTimeout = 65_000
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes })
@@ -240,6 +280,15 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
       return closing
     },
   }
+}
+
+/** Node's request with the fields the JSON-RPC body reader keeps on it. */
+class RpcRequest extends IncomingMessage {
+  rpcResponse: ServerResponse | undefined = undefined
+  bodyFirst: Buffer | undefined = undefined
+  bodyRest: Buffer[] | undefined = undefined
+  bodyBytes = 0
+  bodyRefused = false
 }
 
 function serviceInfo(backend: RpcBackend): Record<string, unknown> {
