@@ -66,15 +66,35 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function bigintToBytes(value: bigint): Uint8Array {
   if (value < 0n) throw new SteleError(ErrorCode.InvalidInput, 'negative integer')
   if (value === 0n) return new Uint8Array(0)
+  // Gas, nonces, indexes and timestamps fit a double exactly: plain arithmetic, no hex round trip
+  // (this function runs several times per receipt and header encoded).
+  if (value <= MAX_EXACT_UINT) {
+    let n = Number(value)
+    let length = 0
+    for (let x = n; x > 0; x = Math.floor(x / 256)) length++
+    const out = new Uint8Array(length)
+    for (let i = length - 1; i >= 0; i--, n = Math.floor(n / 256)) out[i] = n % 256
+    return out
+  }
   let hex = value.toString(16)
   if (hex.length % 2) hex = `0${hex}`
-  return hexToBytes(`0x${hex}`)
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  return out
 }
 
 export function bytesToBigint(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n
+  if (bytes.length <= 6) {
+    let n = 0
+    for (let i = 0; i < bytes.length; i++) n = n * 256 + (bytes[i] as number)
+    return BigInt(n)
+  }
   return BigInt(bytesToHex(bytes))
 }
+
+/** 2^48 - 1: six bytes, comfortably inside a double's exact integers. */
+const MAX_EXACT_UINT = 0xffffffffffffn
 
 export function bigintToHex(value: bigint): Hex {
   return `0x${value.toString(16)}`
