@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -8,6 +8,7 @@ import { initNetwork } from '../src/cli/init/initCommand.js'
 import { deriveDevKeys } from '../test/fixtures/devAccounts.js'
 import { signEip1559Tx } from '../test/fixtures/rawTx.js'
 import { createBlockWatcher } from './lib/blockWatcher.js'
+import { summarizeCpuProfile } from './lib/cpuProfile.js'
 import { createJsonRpcClient, type JsonRpcClient } from './lib/jsonRpcClient.js'
 import { prepareBatches, sendBodies } from './lib/loadGenerator.js'
 import { freePort } from './lib/nodeProcess.js'
@@ -21,6 +22,45 @@ const IN_FLIGHT_PER_NODE = 4
 export interface LocalnetBenchOptions {
   validators?: number
   txs?: number
+  /** Run validator 0 under `node --cpu-prof`; the profile is kept in bench/results/ and summarized. */
+  profile?: boolean
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+// /proc/<pid>/stat counts in clock ticks; USER_HZ is 100 on every Linux we run on.
+const CLOCK_TICKS_PER_SEC = 100
+
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC
+  } catch {
+    return undefined
+  }
+}
+
+/** What a validator's log says about the run: blocks it finalized and in which rounds, round timeouts, warnings. */
+function summarizeLog(path: string): { finalized: number; finalizedAfterRound0: number; roundTimeouts: number; warnings: number } {
+  let text = ''
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    // No log: the summary says zero.
+  }
+  let finalized = 0
+  let finalizedAfterRound0 = 0
+  let roundTimeouts = 0
+  let warnings = 0
+  for (const line of text.split('\n')) {
+    if (line.includes(' block finalized ')) {
+      finalized++
+      if (!/ round=0( |$)/.test(line)) finalizedAfterRound0++
+    } else if (line.includes(' round timed out')) roundTimeouts++
+    if (/ (WARN|ERROR) /.test(line)) warnings++
+  }
+  return { finalized, finalizedAfterRound0, roundTimeouts, warnings }
 }
 
 /**
@@ -37,9 +77,16 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
   const { homes } = initNetwork({ validators, observers: 0, out: join(dir, 'net'), chainId: 1337n, accounts: SENDERS, balanceWei: 10n ** 24n, rpcPortBase: rpcBase, p2pPortBase: p2pBase, host: '127.0.0.1', blockPeriodMs: 0, baseFee: 1_000_000_000n })
   const children: ChildProcess[] = []
   const clients: JsonRpcClient[] = []
+  let result: Record<string, unknown> | undefined
   try {
-    progress(`localnet: starting ${validators} validators`)
-    for (const home of homes) children.push(spawn(process.execPath, [BIN, 'start', '--home', home.home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] }))
+    progress(`localnet: starting ${validators} validators (logs in ${dir})`)
+    homes.forEach((home, i) => {
+      // Info-level logs (one line per block) go to a file per node, summarized at the end.
+      const log = openSync(join(dir, `node${i}.log`), 'w')
+      const nodeFlags = options.profile && i === 0 ? ['--cpu-prof', '--cpu-prof-dir', join(dir, 'prof')] : []
+      children.push(spawn(process.execPath, [...nodeFlags, BIN, 'start', '--home', home.home, '--log-level', 'info'], { stdio: ['ignore', log, log] }))
+      closeSync(log)
+    })
     for (const home of homes) {
       const client = createJsonRpcClient(home.rpc, { maxSockets: IN_FLIGHT_PER_NODE + 2 })
       clients.push(client)
@@ -78,6 +125,7 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
     const watcher = await createBlockWatcher(clients[0]!, { intervalMs: 20 })
     const startHeight = Number(BigInt(await clients[0]!.call<string>('eth_blockNumber')))
     progress('localnet: sending')
+    const cpuBefore = children.map((c) => cpuSecondsOf(c.pid))
     const started = performance.now()
     const reports = await Promise.all(
       byNode.map((txs, i) => sendBodies((body) => clients[i]!.post(body), prepareBatches(txs.map((t) => t.raw), BATCH_SIZE), { inFlight: IN_FLIGHT_PER_NODE, perBody: BATCH_SIZE, total: txs.length, budgetMs: 120_000 })),
@@ -85,6 +133,8 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
     const submitted = performance.now()
     const hashes = byNode.flatMap((txs) => txs.map((t) => t.hash))
     const { missing } = await watcher.waitForAll(hashes, { stallMs: 20_000 })
+    const cpuAfter = children.map((c) => cpuSecondsOf(c.pid))
+    const loadAfter = loadavg()
     await watcher.stop()
     const latencies: number[] = []
     let lastSeen = started
@@ -98,7 +148,7 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
     })
     const blocks = watcher.blocks.filter((b) => b.number > startHeight)
     const seconds = (lastSeen - started) / 1000
-    return {
+    result = {
       bench: 'localnet',
       validators,
       txs: total,
@@ -112,9 +162,12 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
       blocks: blocks.length,
       blocksPerSec: round(blocks.length / seconds, 2),
       meanTxsPerBlock: round(latencies.length / Math.max(1, blocks.length), 0),
-      goal: { minedTps: 1000, p50FinalityMs: 1000, besuPublishedTps: '750–1,200 (4 QBFT validators, larger machines)' },
-      hostLoadAvg: loadavg().map((l) => round(l, 1)),
+      nodeCpuSec: cpuAfter.map((after, i) => (after === undefined || cpuBefore[i] === undefined ? undefined : round(after - (cpuBefore[i] as number), 1))),
+      nodeCpuShare: cpuAfter.map((after, i) => (after === undefined || cpuBefore[i] === undefined ? undefined : round((after - (cpuBefore[i] as number)) / seconds, 2))),
+      goal: { minedTps: 1500, p50FinalityMs: 1000, p99FinalityMs: 2000, besuPublishedTps: '750–1,200 (4 QBFT validators, larger machines)' },
+      hostLoadAvg: loadAfter.map((l) => round(l, 1)),
     }
+    return result
   } finally {
     for (const c of clients) c.close()
     await Promise.all(
@@ -124,10 +177,32 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
             if (child.exitCode !== null || child.signalCode !== null) return resolve()
             child.once('exit', () => resolve())
             child.kill('SIGTERM')
-            setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
+            setTimeout(() => child.kill('SIGKILL'), options.profile ? 30_000 : 10_000).unref()
           }),
       ),
     )
-    rmSync(dir, { recursive: true, force: true })
+    if (result) {
+      result.nodeLogs = homes.map((_, i) => summarizeLog(join(dir, `node${i}.log`)))
+      if (options.profile) result.cpuProfile = keepProfile(join(dir, 'prof'))
+    }
+    if (process.env.STELE_BENCH_KEEP === '1') progress(`localnet: kept ${dir}`)
+    else rmSync(dir, { recursive: true, force: true })
   }
+}
+
+function keepProfile(profDir: string): object | undefined {
+  let file: string | undefined
+  try {
+    file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
+  } catch {
+    // No directory: the node wrote nothing.
+  }
+  if (file === undefined) {
+    progress('localnet: no CPU profile was written (did validator 0 exit cleanly on SIGTERM?)')
+    return undefined
+  }
+  const kept = join(ROOT, 'bench', 'results', `stele-localnet-${Date.now()}.cpuprofile`)
+  renameSync(join(profDir, file), kept)
+  progress(`localnet: CPU profile of validator 0 saved to ${kept}`)
+  return { file: kept, ...summarizeCpuProfile(kept) }
 }

@@ -19,6 +19,7 @@ import { createFlatStateDb } from '../state/flatStateDb.js'
 import { createTxPool, type TxPool } from '../txpool/txPool.js'
 import { openTxJournal } from '../txpool/txJournal.js'
 import { createQbftDriver, type QbftDriver } from './qbftDriver.js'
+import { createProposalSizer } from './proposalSizer.js'
 import { openLedger, type ExecutedBlock, type Ledger } from './ledger.js'
 import { createRpcBackend } from './rpcBackend.js'
 import { createNodeMethods } from './nodeMethods.js'
@@ -65,8 +66,15 @@ export interface SteleNode {
  */
 const MAX_BLOCK_TX_BYTES = 2 * 1024 * 1024
 const MAX_BLOCK_ANCHORS = Math.min(MAX_ANCHORS_PER_BLOCK, 20_000)
-/** Transactions per proposal when several validators must each execute it inside one round. */
-const MAX_NETWORK_BLOCK_TXS = 2_000
+/**
+ * Proposal size on multi-validator networks: each validator executes the proposal inside the round, after the
+ * proposer executed it to build it, so one execution gets this share of the round-0 timeout (proposalSizer.ts).
+ */
+const PROPOSAL_EXECUTION_SHARE = 0.25
+const MIN_NETWORK_BLOCK_TXS = 100
+const MAX_NETWORK_BLOCK_TXS = 10_000
+/** A first guess (ms of wall time per ETH transfer on a loaded host) until blocks have been measured. */
+const INITIAL_MS_PER_TX = 0.5
 
 function capBySize<T extends { serialized: Uint8Array }>(txs: T[], maxBytes: number): T[] {
   let total = 0
@@ -157,6 +165,12 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     executed.set(bytesToHex(e.block.hash), { executed: e, startedAt })
     if (executed.size > 64) executed.delete(executed.keys().next().value as string)
   }
+  const proposalSizer = createProposalSizer({
+    targetMs: genesis.requestTimeoutMs * PROPOSAL_EXECUTION_SHARE,
+    minTxs: MIN_NETWORK_BLOCK_TXS,
+    maxTxs: MAX_NETWORK_BLOCK_TXS,
+    initialMsPerTx: INITIAL_MS_PER_TX,
+  })
   let importing: Promise<unknown> = Promise.resolve()
   /** Commits are serialized: consensus and sync may both deliver the next block. */
   const serialize = <T>(work: () => Promise<T>): Promise<T> => {
@@ -253,8 +267,8 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
             const startedAt = performance.now()
             const head = blocks.head()
             if (head.header.number + 1n !== height) throw new SteleError(ErrorCode.Consensus, `asked to build ${height} on head ${head.header.number}`)
-            // With peers, every validator executes the proposal within the round timeout: keep it bounded.
-            const maxTxs = validatorsFor(height).length > 1 ? MAX_NETWORK_BLOCK_TXS : undefined
+            // With peers, every validator executes the proposal within the round timeout: size it to fit.
+            const maxTxs = validatorsFor(height).length > 1 ? proposalSizer.maxTxs() : undefined
             const selected = pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header), ...(maxTxs ? { maxTxs } : {}) })
             const candidates = capBySize(selected, MAX_BLOCK_TX_BYTES)
             const batch = anchors.take(MAX_BLOCK_ANCHORS)
@@ -267,6 +281,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
               round,
               validators: validatorsFor(height),
             })
+            proposalSizer.record(result.block.transactions.length, performance.now() - startedAt)
             const dropped = result.outcome.rejected.filter((r) => !r.retry).map((r) => r.tx.hash)
             if (dropped.length > 0) pool.remove(dropped)
             remember(result, startedAt)
@@ -275,7 +290,12 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           async validateBlock(block) {
             const startedAt = performance.now()
             try {
-              const result = await serialize(() => executeChecked(block))
+              const result = await serialize(async () => {
+                const executionStartedAt = performance.now()
+                const executed = await executeChecked(block)
+                proposalSizer.record(block.transactions.length, performance.now() - executionStartedAt)
+                return executed
+              })
               remember(result, startedAt)
               return true
             } catch (error) {

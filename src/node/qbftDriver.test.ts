@@ -227,3 +227,34 @@ for (const backend of ['memory', 'lmdb'] as const) {
     }
   })
 }
+
+test('a round timer that expires while the validator validates the proposal is held, then re-armed for a full timeout', async () => {
+  const clock = manualClock()
+  let release: (valid: boolean) => void = () => {}
+  const validation = new Promise<boolean>((resolve) => (release = resolve))
+  // Validation of anyone's proposal waits for the test; the proposer never validates its own block.
+  const nodes = makeNodes(4, clock, { validateBlock: () => validation }, false)
+  const settle = settleAll(nodes)
+  for (const n of nodes) await n.driver.start()
+  await clock.advance(150, settle)
+  const proposer = nodes.find((n) => n.sent.some((b) => b[0] === 0x12)) as TestNode
+  assert.ok(proposer, 'the round-0 proposer proposed after the block period')
+  const target = nodes.find((n) => n !== proposer) as TestNode
+  target.driver.onMessage(proposer.sent.find((b) => b[0] === 0x12) as Uint8Array)
+  await settle()
+  // Round 0's timer (block period 100 + timeout 1000) expires long before the validation ends.
+  await clock.advance(5_000, settle)
+  assert.equal(target.driver.status().round, 0, 'still in round 0 while its own validation runs')
+  assert.ok(target.driver.status().stats.deferredTimeouts >= 1, 'the expiry was held')
+  assert.equal(target.sent.filter((b) => b[0] === 0x15).length, 0, 'no round change meanwhile')
+  release(true)
+  await settle()
+  assert.equal(target.sent.filter((b) => b[0] === 0x13).length, 1, 'validated: it prepared')
+  // The re-armed timer counts from the end of the validation: a full round-0 timeout, and then it does fire.
+  await clock.advance(999, settle)
+  assert.equal(target.driver.status().round, 0)
+  await clock.advance(2, settle)
+  assert.equal(target.driver.status().round, 1, 'liveness: without a quorum the round still ends')
+  assert.equal(target.sent.filter((b) => b[0] === 0x15).length, 1, 'with a round change')
+  for (const n of nodes) await n.driver.stop()
+})

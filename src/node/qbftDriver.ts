@@ -4,7 +4,7 @@ import { recoverAddress } from '../crypto/secp256k1.js'
 import { authenticateMessage, toWireMessage, type RecoverSigner } from '../consensus/authenticate.js'
 import { qbftBlockCodec, type BlockCodec } from '../consensus/blockCodec.js'
 import { decodeWireMessage, encodeWireMessage } from '../consensus/messages.js'
-import { createQbftEngine } from '../consensus/qbft.js'
+import { createQbftEngine, roundTimeoutMs } from '../consensus/qbft.js'
 import { DEFAULT_QBFT_TIMING, type QbftEffect, type QbftInput, type QbftState, type QbftStats, type QbftWal } from '../consensus/types.js'
 import { decodeWal, encodeWal } from '../consensus/wal.js'
 import { errorMessage, isSteleError, ErrorCode } from '../primitives/errors.js'
@@ -74,6 +74,8 @@ export interface QbftDriverStats extends QbftStats {
   oversized: number
   undecodable: number
   badSignature: number
+  /** Round timers that expired while this validator was building or validating the round's block, and were re-armed. */
+  deferredTimeouts: number
 }
 
 export interface QbftDriverStatus {
@@ -140,8 +142,42 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
   let done: Promise<void> = Promise.resolve()
   let stopped = true
   let firstHeight = true
-  const counters = { oversized: 0, undecodable: 0, badSignature: 0 }
+  const counters = { oversized: 0, undecodable: 0, badSignature: 0, deferredTimeouts: 0 }
   const timers: { round: unknown; blockPeriod: unknown } = { round: undefined, blockPeriod: undefined }
+  /**
+   * Block work (building or validating) in flight, by `height:round`. A round timer that expires while this
+   * validator is itself busy with the round's block is held until that work ends, then re-armed for the round's
+   * full timeout (docs/spec/consensus.md, Timeouts: own work does not count against the round).
+   */
+  const blockWork = new Map<string, number>()
+  let heldTimeout: Extract<QbftEffect, { type: 'scheduleTimeout' }> | undefined
+  const workKey = (height: bigint, round: number) => `${height}:${round}`
+  const roundTiming = {
+    baseRoundTimeoutMs: options.baseRoundTimeoutMs ?? DEFAULT_QBFT_TIMING.baseRoundTimeoutMs,
+    maxRoundTimeoutMs: options.maxRoundTimeoutMs ?? DEFAULT_QBFT_TIMING.maxRoundTimeoutMs,
+  }
+
+  function beginWork(height: bigint, round: number): void {
+    const key = workKey(height, round)
+    blockWork.set(key, (blockWork.get(key) ?? 0) + 1)
+  }
+
+  /** Ends one piece of block work; a round timeout held for it is re-armed now, from the end of the work. */
+  function endWork(height: bigint, round: number): void {
+    const key = workKey(height, round)
+    const left = (blockWork.get(key) ?? 1) - 1
+    if (left > 0) {
+      blockWork.set(key, left)
+      return
+    }
+    blockWork.delete(key)
+    const held = heldTimeout
+    if (held === undefined || workKey(held.height, held.round) !== key || stopped) return
+    heldTimeout = undefined
+    // The engine moved on meanwhile (finalized, new height or round): the held timer is stale.
+    if (state.height !== held.height || state.round !== held.round || state.finalized) return
+    schedule({ ...held, delayMs: roundTimeoutMs(roundTiming, held.round) })
+  }
   /** Round-0 timers held back until transactions are pending (emptyBlocks false). */
   let parked: Extract<QbftEffect, { type: 'scheduleTimeout' }>[] = []
 
@@ -161,8 +197,12 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
         try {
           const input = item.kind === 'input' ? item.input : await newHeightInput(item.height, item.previousProposer)
           if (input === undefined) continue
+          const before = state
           const result = engine.step(state, input)
           state = result.state
+          if (input.type === 'roundTimeout' && (state.round !== before.round || state.roundExtended !== before.roundExtended)) {
+            log.info('round timed out', { height: state.height, round: before.round, next: state.round, proposal: before.proposal !== undefined, validating: before.pendingProposal !== undefined, prepared: before.prepared?.round === before.round, prepares: before.prepares.size, commits: before.commits.size, roundChanges: before.roundChanges.size, received: before.stats.received, old: before.stats.old, invalid: before.stats.invalid, badSignature: counters.badSignature, undecodable: counters.undecodable })
+          }
           for (const effect of result.effects) await perform(effect)
         } catch (error) {
           log.error('consensus input failed', { error: errorMessage(error) })
@@ -210,6 +250,7 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
       case 'scheduleTimeout':
         if (!emptyBlocks && effect.round === 0 && !(options.hasPendingTransactions?.() ?? false)) {
           parked = [...parked.filter((p) => p.timer !== effect.timer), effect]
+          if (effect.timer === 'round') heldTimeout = undefined
           if (timers[effect.timer] !== undefined) clock.clearTimer(timers[effect.timer])
           timers[effect.timer] = undefined
           return
@@ -217,19 +258,27 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
         schedule(effect)
         return
       case 'buildBlock':
-        options.buildBlock(effect.height, effect.round).then(
-          (block) => enqueue({ kind: 'input', input: { type: 'blockBuilt', height: effect.height, round: effect.round, block } }),
-          (error) => log.error('building a block failed', { height: effect.height, round: effect.round, error: errorMessage(error) }),
-        )
+        beginWork(effect.height, effect.round)
+        options
+          .buildBlock(effect.height, effect.round)
+          .then(
+            (block) => enqueue({ kind: 'input', input: { type: 'blockBuilt', height: effect.height, round: effect.round, block } }),
+            (error) => log.error('building a block failed', { height: effect.height, round: effect.round, error: errorMessage(error) }),
+          )
+          .finally(() => endWork(effect.height, effect.round))
         return
       case 'validateBlock':
-        options.validateBlock(effect.block).then(
-          (valid) => enqueue({ kind: 'input', input: { type: 'blockValidated', height: effect.height, round: effect.round, digest: effect.block.hash, valid } }),
-          (error) => {
-            log.warn('proposed block failed validation', { height: effect.height, error: errorMessage(error) })
-            enqueue({ kind: 'input', input: { type: 'blockValidated', height: effect.height, round: effect.round, digest: effect.block.hash, valid: false } })
-          },
-        )
+        beginWork(effect.height, effect.round)
+        options
+          .validateBlock(effect.block)
+          .then(
+            (valid) => enqueue({ kind: 'input', input: { type: 'blockValidated', height: effect.height, round: effect.round, digest: effect.block.hash, valid } }),
+            (error) => {
+              log.warn('proposed block failed validation', { height: effect.height, error: errorMessage(error) })
+              enqueue({ kind: 'input', input: { type: 'blockValidated', height: effect.height, round: effect.round, digest: effect.block.hash, valid: false } })
+            },
+          )
+          .finally(() => endWork(effect.height, effect.round))
         return
       case 'commitBlock':
         await commitWithRetry(effect.block)
@@ -258,8 +307,15 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
 
   function schedule(effect: Extract<QbftEffect, { type: 'scheduleTimeout' }>): void {
     if (timers[effect.timer] !== undefined) clock.clearTimer(timers[effect.timer])
+    // A newer round timer from the engine supersedes one held for block work.
+    if (effect.timer === 'round') heldTimeout = undefined
     timers[effect.timer] = clock.setTimer(effect.delayMs, () => {
       timers[effect.timer] = undefined
+      if (effect.timer === 'round' && blockWork.has(workKey(effect.height, effect.round))) {
+        counters.deferredTimeouts++
+        heldTimeout = effect
+        return
+      }
       const input: QbftInput =
         effect.timer === 'round'
           ? { type: 'roundTimeout', height: effect.height, round: effect.round }
@@ -277,6 +333,7 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
     },
     async stop() {
       stopped = true
+      heldTimeout = undefined
       for (const key of ['round', 'blockPeriod'] as const) {
         if (timers[key] !== undefined) clock.clearTimer(timers[key])
         timers[key] = undefined
