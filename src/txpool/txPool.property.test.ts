@@ -193,7 +193,7 @@ const contentKey = (pool: TxPool): string => {
   return `${pending.map((t) => bytesToHex(t.hash)).join()}|${queued.map((t) => bytesToHex(t.hash)).join()}`
 }
 
-test('recovery on a worker thread admits concurrent bursts exactly as recovery on this thread does', async () => {
+test('concurrent bursts are admitted as the same calls one by one, with recovery on this thread or a worker', async () => {
   const seed = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : Date.now() % 2 ** 31
   console.log(`txpool worker-recovery property seed: ${seed} (replay with FUZZ_SEED=${seed})`)
   await fc.assert(
@@ -209,30 +209,37 @@ test('recovery on a worker thread admits concurrent bursts exactly as recovery o
       }
       const here = createTxPool(base)
       const worker = createTxPool({ ...base, recovery: workerRecovery })
+      // The reference: the same calls one after another, as a batch was dispatched before calls ran together.
+      const sequential = createTxPool(base)
+      const pools = [here, worker, sequential]
       for (const op of ops) {
         if (op.kind === 'burst') {
           // A JSON-RPC batch: every add starts before any finishes.
           const raws = op.txs.map((t) => rawTx(t.sender, t.nonce, t.fee))
           const [a, b] = await Promise.all([Promise.allSettled(raws.map((r) => here.add(r))), Promise.allSettled(raws.map((r) => worker.add(r)))])
+          const c: PromiseSettledResult<SignedTx>[] = []
+          for (const raw of raws) c.push(...(await Promise.allSettled([sequential.add(raw)])))
           assert.deepEqual(b.map(outcomeOf), a.map(outcomeOf))
+          assert.deepEqual(c.map(outcomeOf), a.map(outcomeOf))
         } else if (op.kind === 'commit') {
           const block = here.selectForBlock({ gasLimit: 30_000_000n, baseFee: 0n, maxTxs: op.maxTxs })
-          assert.deepEqual(worker.selectForBlock({ gasLimit: 30_000_000n, baseFee: 0n, maxTxs: op.maxTxs }).map((t) => bytesToHex(t.hash)), block.map((t) => bytesToHex(t.hash)))
+          for (const pool of [worker, sequential]) {
+            assert.deepEqual(pool.selectForBlock({ gasLimit: 30_000_000n, baseFee: 0n, maxTxs: op.maxTxs }).map((t) => bytesToHex(t.hash)), block.map((t) => bytesToHex(t.hash)))
+          }
           for (const tx of block) state.set(tx.from, { nonce: tx.tx.nonce + 1n })
-          here.onBlockCommitted(block)
-          worker.onBlockCommitted(block)
+          for (const pool of pools) pool.onBlockCommitted(block)
         } else if (op.kind === 'external') {
           const address = hexToBytes((SENDERS[op.sender] as (typeof SENDERS)[number]).address)
           const nonce = state.read(address).nonce + BigInt(op.advance)
           state.set(address, { nonce })
-          here.onBlockCommitted([], [[address, nonce]])
-          worker.onBlockCommitted([], [[address, nonce]])
+          for (const pool of pools) pool.onBlockCommitted([], [[address, nonce]])
         } else {
           const all = [...here.content().pending, ...here.content().queued]
           const victim = all[op.pick % Math.max(1, all.length)]
-          if (victim !== undefined) assert.equal(worker.remove([victim.hash]), here.remove([victim.hash]))
+          if (victim !== undefined) for (const pool of pools) assert.equal(pool.remove([victim.hash]), 1)
         }
         assert.equal(contentKey(worker), contentKey(here))
+        assert.equal(contentKey(sequential), contentKey(here))
       }
     }),
     { seed, numRuns: 100, includeErrorInReport: true },

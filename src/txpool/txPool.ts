@@ -114,6 +114,8 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   const listeners = new Set<(tx: SignedTx) => void>()
   let pendingTotal = 0
   let arrivals = 0
+  /** Adds between their first check and their admission (see add). */
+  let addsInFlight = 0
   // Bumped at each commit: account reads from an older generation may predate the new head.
   let generation = 0
   let accountCache = new Map<string, AccountState | Promise<AccountState>>()
@@ -283,6 +285,33 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     return entry.signed
   }
 
+  /** add() after the duplicate check: decode, stateless checks, sender, state checks, then admit in turn. */
+  async function admitDecoded(raw: Uint8Array, hash: Uint8Array, key: string): Promise<SignedTx> {
+    const tx = decodeRawTransaction(raw, decodeOptions)
+    const blockGasLimit = options.blockGasLimit()
+    if (tx.gasLimit > blockGasLimit) throw gasLimitExceeded(tx.gasLimit, blockGasLimit)
+    const intrinsicGas = tx.getIntrinsicGas()
+    if (tx.gasLimit < intrinsicGas) throw intrinsicGasTooLow(tx.gasLimit, intrinsicGas)
+    // The strict decoder admits only canonical encodings, so the received bytes are what tx.serialize()
+    // would produce: seeding the cache spares @ethereumjs re-encoding them to hash.
+    tx.cache.hash = hash
+    const from = options.recovery === undefined ? recoverSender(tx, raw) : await recoverSenderWith(options.recovery, tx, raw)
+    const { feeCap, tip } = feesOf(tx)
+    const baseFee = options.baseFee()
+    if (feeCap < baseFee) throw feeTooLow(from, feeCap, baseFee)
+    const entry: PooledTx = {
+      signed: { tx, hash, from, serialized: raw },
+      key,
+      nonce: tx.nonce,
+      gasLimit: tx.gasLimit,
+      feeCap,
+      tip,
+      seq: arrivals++,
+    }
+    const account = await readAccountAfterCommits(from, bytesKey(from))
+    return admit(entry, account)
+  }
+
   return {
     async add(input) {
       if (input.length > limits.maxTxSize) throw oversizedData(input.length, limits.maxTxSize)
@@ -290,30 +319,15 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       const raw = new Uint8Array(input)
       const hash = keccak256(raw)
       const key = bytesKey(hash)
-      if (byHash.has(key)) throw alreadyKnown()
-      const tx = decodeRawTransaction(raw, decodeOptions)
-      const blockGasLimit = options.blockGasLimit()
-      if (tx.gasLimit > blockGasLimit) throw gasLimitExceeded(tx.gasLimit, blockGasLimit)
-      const intrinsicGas = tx.getIntrinsicGas()
-      if (tx.gasLimit < intrinsicGas) throw intrinsicGasTooLow(tx.gasLimit, intrinsicGas)
-      // The strict decoder admits only canonical encodings, so the received bytes are what tx.serialize()
-      // would produce: seeding the cache spares @ethereumjs re-encoding them to hash.
-      tx.cache.hash = hash
-      const from = options.recovery === undefined ? recoverSender(tx, raw) : await recoverSenderWith(options.recovery, tx, raw)
-      const { feeCap, tip } = feesOf(tx)
-      const baseFee = options.baseFee()
-      if (feeCap < baseFee) throw feeTooLow(from, feeCap, baseFee)
-      const entry: PooledTx = {
-        signed: { tx, hash, from, serialized: raw },
-        key,
-        nonce: tx.nonce,
-        gasLimit: tx.gasLimit,
-        feeCap,
-        tip,
-        seq: arrivals++,
+      // Known now is final only if no earlier add is still on its way: one of them may yet replace it,
+      // and calls made together must end as if made one by one. admit() checks again in its turn.
+      if (byHash.has(key) && addsInFlight === 0) throw alreadyKnown()
+      addsInFlight++
+      try {
+        return await admitDecoded(raw, hash, key)
+      } finally {
+        addsInFlight--
       }
-      const account = await readAccountAfterCommits(from, bytesKey(from))
-      return admit(entry, account)
     },
 
     has: (hash) => byHash.has(bytesKey(hash)),
