@@ -17,6 +17,7 @@ import { createRpcServer, type RpcServer } from '../rpc/server.js'
 import { createMemoryStore, openLmdbStore, type KvStore } from '../state/kvStore.js'
 import { createFlatStateDb } from '../state/flatStateDb.js'
 import { createTxPool, type TxPool } from '../txpool/txPool.js'
+import { createSignerRecovery } from '../crypto/recoveryWorkers.js'
 import { openTxJournal } from '../txpool/txJournal.js'
 import { createQbftDriver, type QbftDriver } from './qbftDriver.js'
 import { createProposalSizer } from './proposalSizer.js'
@@ -47,6 +48,8 @@ export interface NodeConfig {
   mqtt?: { url: string; topic?: string }
   /** Overrides genesis.blockPeriodMs (stele dev --block-time). */
   blockPeriodMs?: number
+  /** Sender-recovery worker threads; 0 recovers on the main thread. Default: defaultRecoveryThreads(). */
+  recoveryThreads?: number
   clientVersion: string
   logger: Logger
 }
@@ -108,7 +111,12 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
   }
   const common = createChainCommon(genesis.chainId)
   const state = createFlatStateDb(store)
-  const ledger = await openLedger(store, state, genesis, common)
+  // Senders are recovered on worker threads, once: at admission, and for block txs this pool never saw.
+  const recovery = createSignerRecovery({
+    ...(config.recoveryThreads === undefined ? {} : { threads: config.recoveryThreads }),
+    onWorkerError: (error) => log.warn('sender recovery moved to the main thread', { error: errorMessage(error) }),
+  })
+  const ledger = await openLedger(store, state, genesis, common, { pooledTx: (hash) => pool.get(hash), recovery })
   const address = privateKeyToAddress(config.nodeKey)
   const blocks = ledger.blocks
 
@@ -123,6 +131,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     baseFee: () => nextBaseFee(blocks.head().header),
     blockGasLimit: () => blocks.head().header.gasLimit,
     onListenerError: (error) => log.warn('pending-transaction listener failed', { error: errorMessage(error) }),
+    recovery,
   })
 
   // Transactions accepted through this node's RPC survive a restart (replayed below, before RPC opens).
@@ -319,7 +328,11 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           logger: logger.child('qbft'),
         })
       : undefined
-  if (consensus && network) network.subscribe('consensus', (bytes) => consensus.onMessage(bytes))
+  if (consensus && network) {
+    network.subscribe('consensus', (bytes) => consensus.onMessage(bytes))
+    // A validator that (re)joins missed this round's messages: send ours again so it can take part at once.
+    network.onTopicPeer('consensus', () => consensus.resendCurrentRound())
+  }
 
   const backend = createRpcBackend({
     ledger,
@@ -401,6 +414,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
         await sync?.stop()
         await network?.stop()
         await importing
+        await recovery.close()
         journal?.close()
         await store.close()
         log.info('stopped', { head: blocks.headNumber() })
