@@ -48,3 +48,35 @@ describe('dispatcher answer: synchronous when it can be', () => {
     assert.deepEqual(logged, [])
   })
 })
+
+describe('dispatcher batches: consecutive eth_sendRawTransaction calls start together', () => {
+  it('starts a run of sendRawTransaction calls before the first settles; other calls still wait their turn', async () => {
+    const events: string[] = []
+    const releases: (() => void)[] = []
+    const batchMethods = new Map<string, RpcMethod>([
+      ['eth_sendRawTransaction', async (params) => {
+        events.push(`start ${String(params[0])}`)
+        await new Promise<void>((resolve) => releases.push(resolve))
+        events.push(`end ${String(params[0])}`)
+        return params[0]
+      }],
+      ['eth_blockNumber', () => {
+        events.push('blockNumber')
+        return '0x1'
+      }],
+    ])
+    const batchDispatcher = createDispatcher({ methods: batchMethods, logger: { error: () => undefined }, maxBatchSize: 10 })
+    const call = (id: number, method: string, params: unknown[] = []) => ({ jsonrpc: '2.0', id, method, params })
+    const body = JSON.stringify([call(1, 'eth_sendRawTransaction', ['a']), call(2, 'eth_sendRawTransaction', ['b']), call(3, 'eth_blockNumber'), call(4, 'eth_sendRawTransaction', ['c'])])
+    const answer = batchDispatcher.handle(body, context)
+    // Both calls of the first run started; the later calls wait for the run to finish.
+    for (let i = 0; i < 100 && releases.length < 2; i++) await Promise.resolve()
+    assert.deepEqual(events, ['start a', 'start b'])
+    releases.splice(0).forEach((release) => release())
+    for (let i = 0; i < 100 && releases.length < 1; i++) await Promise.resolve()
+    assert.deepEqual(events, ['start a', 'start b', 'end a', 'end b', 'blockNumber', 'start c'])
+    releases.splice(0).forEach((release) => release())
+    const response = JSON.parse((await answer) as string) as { id: number; result: string }[]
+    assert.deepEqual(response.map((r) => [r.id, r.result]), [[1, 'a'], [2, 'b'], [3, '0x1'], [4, 'c']])
+  })
+})

@@ -15,7 +15,8 @@ export interface DispatcherOptions {
 /**
  * Transport-independent JSON-RPC 2.0 processing: body text in, response text out (undefined when every
  * call was a notification). Parses JSON once; calls in a batch run in order, so a batch of one sender's
- * transactions is admitted in nonce order.
+ * transactions is admitted in nonce order (consecutive eth_sendRawTransaction calls start together, and the
+ * pool admits them in call order).
  */
 export interface Dispatcher {
   handle(body: string, context: RpcContext): Promise<string | undefined>
@@ -24,6 +25,17 @@ export interface Dispatcher {
    * synchronous (and for parse errors), so transports skip a microtask and two closures per request.
    */
   answer(body: string, context: RpcContext): string | undefined | Promise<string | undefined>
+}
+
+/**
+ * Methods whose consecutive calls in a batch start together instead of one after another: the pool admits
+ * transactions in call order, with the same outcome as one by one, and their sender recoveries then share one
+ * worker message (src/crypto/recoveryWorkers.ts).
+ */
+const STARTED_TOGETHER = new Set(['eth_sendRawTransaction'])
+
+function startsTogether(message: unknown): boolean {
+  return message !== null && typeof message === 'object' && STARTED_TOGETHER.has((message as { method?: unknown }).method as string)
 }
 
 const PARSE_ERROR = errorResponse(null, { code: RpcErrorCode.ParseError, message: 'parse error' })
@@ -89,10 +101,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return `[${errorResponse(first?.id ?? null, { code: RpcErrorCode.InvalidRequest, message: 'batch too large' })}]`
     }
     const parts: string[] = []
-    for (const message of messages) {
-      let response = handleCall(message, context)
-      if (response instanceof Promise) response = await response
-      if (response !== undefined) parts.push(response)
+    for (let i = 0; i < messages.length; ) {
+      let end = i + 1
+      if (startsTogether(messages[i])) while (end < messages.length && startsTogether(messages[end])) end++
+      const responses: (string | undefined | Promise<string | undefined>)[] = []
+      for (let k = i; k < end; k++) responses.push(handleCall(messages[k], context))
+      for (let response of responses) {
+        if (response instanceof Promise) response = await response
+        if (response !== undefined) parts.push(response)
+      }
+      i = end
     }
     return parts.length === 0 ? undefined : `[${parts.join(',')}]`
   }
