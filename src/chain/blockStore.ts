@@ -223,7 +223,10 @@ function encodeStoredReceipts(receipts: TxReceipt[]): Uint8Array {
 }
 
 function decodeStoredReceipts(raw: Uint8Array, block: Block, senders: Uint8Array[]): TxReceipt[] {
-  return rlpList(rlpDecode(raw), 'stored receipts').map((item, index) => {
+  const items = rlpList(rlpDecode(raw), 'stored receipts')
+  // One allocation for every bloom of the block: a separate 256-byte array each cost more than decoding.
+  const blooms = new Uint8Array(256 * items.length)
+  return items.map((item, index) => {
     const f = rlpList(item, 'stored receipt')
     const b = (i: number) => rlpBytes(f[i], 'receipt field')
     const logs: Log[] = rlpList(f[3], 'logs').map((l) => {
@@ -237,7 +240,7 @@ function decodeStoredReceipts(raw: Uint8Array, block: Block, senders: Uint8Array
       status: bytesToBigint(b(1)) === 1n ? 1 : 0,
       cumulativeGasUsed: bytesToBigint(b(2)),
       logs,
-      logsBloom: logsBloom(logs),
+      logsBloom: logsBloom(logs, blooms.subarray(index * 256, index * 256 + 256)),
       gasUsed: bytesToBigint(b(4)),
       effectiveGasPrice: bytesToBigint(b(5)),
       to: to.length === 0 ? undefined : to,

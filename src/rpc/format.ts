@@ -2,7 +2,6 @@ import { isAccessList2930Tx, isBlob4844Tx, isEOACode7702Tx, isLegacyTx, type Typ
 import { encodeHeader, type BlockHeader } from '../chain/header.js'
 import { encodeQbftExtraData } from '../chain/qbftExtraData.js'
 import type { Block, Log, LogEntry, SignedTx, TxLocation, TxReceipt } from '../chain/types.js'
-import { keccak256 } from '../crypto/keccak.js'
 import type { AccountProof } from './backend.js'
 import { toHex, toQuantity, toWord } from './hex.js'
 import type { HexString, RpcAccessListEntry, RpcAuthorization, RpcBlock, RpcHeader, RpcLog, RpcProof, RpcReceipt, RpcTransaction } from './rpcTypes.js'
@@ -40,15 +39,10 @@ export function formatHeader(header: BlockHeader, hash: Uint8Array): RpcHeader {
 }
 
 /**
- * A block as eth_getBlockByNumber returns it. `fullTransactions` are the block's transactions with
- * senders; when absent, the transactions field lists hashes.
+ * A block as eth_getBlockByNumber returns it, with its transactions already formatted: hashes, or full
+ * transactions (blockTransactions.ts makes either from what the store holds).
  */
-export function formatBlock(block: Block, fullTransactions: SignedTx[] | undefined): RpcBlock {
-  const blockNumber = block.header.number
-  const transactions =
-    fullTransactions === undefined
-      ? block.transactions.map((raw) => toHex(keccak256(raw)))
-      : fullTransactions.map((tx, index) => formatTransaction(tx, { blockHash: block.hash, blockNumber, index }, block.header.baseFeePerGas))
+export function formatBlock(block: Block, transactions: HexString[] | RpcTransaction[]): RpcBlock {
   return { ...formatHeader(block.header, block.hash), size: toQuantity(blockSize(block)), transactions, uncles: [], withdrawals: [] }
 }
 

@@ -1,5 +1,5 @@
 import type { RpcMethod } from '../../context.js'
-import { formatBlock } from '../../format.js'
+import { formatBlockResult } from '../../blockTransactions.js'
 import { expectParams, parseBoolean, parseHash } from '../../params.js'
 
 /** eth_getBlockByHash(hash, fullTransactions): null for an unknown block. */
@@ -9,5 +9,5 @@ export const getBlockByHash: RpcMethod = (params, { backend }) => {
   const full = params[1] === undefined ? false : parseBoolean(params[1], 1)
   const block = backend.blockByHash(hash)
   if (block === undefined) return null
-  return formatBlock(block, full ? backend.blockTransactions(block) : undefined)
+  return formatBlockResult(backend, block, full)
 }

@@ -1,6 +1,6 @@
 import type { RpcMethod } from '../../context.js'
 import { blockAt } from '../../blocks.js'
-import { formatBlock } from '../../format.js'
+import { formatBlockResult } from '../../blockTransactions.js'
 import { expectParams, parseBlockTag, parseBoolean } from '../../params.js'
 
 /** eth_getBlockByNumber(tag, fullTransactions): null for an unknown block. */
@@ -10,5 +10,5 @@ export const getBlockByNumber: RpcMethod = (params, { backend }) => {
   const full = params[1] === undefined ? false : parseBoolean(params[1], 1)
   const block = blockAt(backend, ref)
   if (block === undefined) return null
-  return formatBlock(block, full ? backend.blockTransactions(block) : undefined)
+  return formatBlockResult(backend, block, full)
 }
