@@ -15,12 +15,13 @@ import { percentile, progress, round } from './lib/stats.js'
  * `net` server with its own request framing. The load generator runs in a child process, so the CPU
  * measured here (process.cpuUsage, all threads) is the servers' alone.
  *
- * `node --import ./scripts/preload.mjs bench/rpcServer.ts` runs it alone; `npm run bench -- rpcServer`
- * once registered in bench/main.ts.
+ * `npm run bench -- rpcServer [--txs N]`, or alone: `node --import ./scripts/preload.mjs bench/rpcServer.ts`.
  */
 export interface RpcServerBenchOptions {
   /** Timed requests per case and round (default 20,000). */
   requests?: number
+  /** The same, as `npm run bench -- rpcServer --txs N` passes it. */
+  txs?: number
   /** Rounds; cases alternate within a round and the median round is reported (default 3). */
   rounds?: number
   inFlight?: number
@@ -46,7 +47,7 @@ interface CaseResult {
 }
 
 export async function runRpcServerBench(options: RpcServerBenchOptions = {}): Promise<object> {
-  const requests = options.requests ?? 20_000
+  const requests = options.requests ?? options.txs ?? 20_000
   const rounds = options.rounds ?? 3
   const inFlight = options.inFlight ?? 32
   const loadBefore = loadavg()[0] as number

@@ -241,9 +241,20 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     const context: RpcContext = { backend, filters, subscriptions }
     ws.on('message', (data, isBinary) => {
       const text = isBinary || !Array.isArray(data) ? data.toString() : Buffer.concat(data).toString('utf8')
-      dispatcher.handle(text, context).then(
-        (response) => {
-          if (response !== undefined) sendText(response)
+      let response: string | undefined | Promise<string | undefined>
+      try {
+        response = dispatcher.answer(text, context)
+      } catch (error) {
+        logger.error('rpc websocket request failed', { error: String(error) })
+        return
+      }
+      if (!(response instanceof Promise)) {
+        if (response !== undefined) sendText(response)
+        return
+      }
+      response.then(
+        (answered) => {
+          if (answered !== undefined) sendText(answered)
         },
         (error: unknown) => logger.error('rpc websocket request failed', { error: String(error) }),
       )
