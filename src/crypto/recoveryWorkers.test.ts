@@ -132,8 +132,11 @@ describe('signer recovery on worker threads', () => {
   })
 
   test('the default size leaves one core to the main thread, between 1 and 4', () => {
-    const threads = defaultRecoveryThreads()
+    const threads = defaultRecoveryThreads({})
     assert.ok(threads >= 1 && threads <= 4, `default ${threads}`)
+    assert.equal(defaultRecoveryThreads({ STELE_RECOVERY_THREADS: '0' }), 0)
+    assert.equal(defaultRecoveryThreads({ STELE_RECOVERY_THREADS: '9' }), 4)
+    assert.equal(defaultRecoveryThreads({ STELE_RECOVERY_THREADS: 'many' }), threads)
   })
 
   test('idle workers do not keep a process alive that never closes them', async () => {

@@ -49,8 +49,13 @@ const MAX_THREADS = 4
 /** A batch bigger than this is split, so one huge request does not hold up the results behind it. */
 const MAX_BATCH = 2_048
 
-/** One thread on a 2-core machine (the main thread keeps the other), else cores - 1, at most 4. */
-export function defaultRecoveryThreads(): number {
+/**
+ * One thread on a 2-core machine (the main thread keeps the other), else cores - 1, at most 4.
+ * STELE_RECOVERY_THREADS overrides it (0: recover on the main thread), for operators and A/B benchmarks.
+ */
+export function defaultRecoveryThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const override = env['STELE_RECOVERY_THREADS']
+  if (override !== undefined && /^\d+$/.test(override)) return Math.min(MAX_THREADS, Number(override))
   return Math.max(1, Math.min(MAX_THREADS, availableParallelism() - 1))
 }
 

@@ -273,6 +273,8 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           address,
           sign: (hash) => sign(hash, config.nodeKey),
           async buildBlock(height, round) {
+            // Transactions already received but still in admission (sender recovery on a worker) join this block.
+            await pool.settled()
             const startedAt = performance.now()
             const head = blocks.head()
             if (head.header.number + 1n !== height) throw new SteleError(ErrorCode.Consensus, `asked to build ${height} on head ${head.header.number}`)

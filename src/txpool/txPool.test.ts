@@ -526,7 +526,17 @@ for (const [mode, recovery] of MODES) describe(mode, () => {
       assert.equal(pool.size(), 1)
     })
 
-    test('account reads are cached until the next commit', async () => {
+    test('settled() waits for the adds made before it, admitted or refused, and no others', async () => {
+    const { pool } = setup()
+    assert.equal(await Promise.race([pool.settled().then(() => 'settled'), new Promise((resolve) => setImmediate(() => resolve('waiting')))]), 'settled')
+    const adds = [pool.add(sign(A, { nonce: 0n })), pool.add(sign(B, { nonce: 0n })), pool.add(sign(B, { nonce: 0n }))]
+    const outcomes = Promise.allSettled(adds)
+    await pool.settled()
+    assert.equal(pool.size(), 2, 'both distinct txs were admitted by then')
+    assert.deepEqual((await outcomes).map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected'])
+  })
+
+  test('account reads are cached until the next commit', async () => {
       const { pool, state } = setup()
       await pool.add(sign(A, { nonce: 0n }))
       await pool.add(sign(A, { nonce: 1n }))

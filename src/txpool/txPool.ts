@@ -72,6 +72,11 @@ export interface TxPool {
    * rejects with a SteleError carrying geth's message (eth_sendRawTransaction).
    */
   add(raw: Uint8Array): Promise<SignedTx>
+  /**
+   * Resolves once every add() made before this call has settled (admitted or refused). A block builder
+   * awaits it so the block holds what already arrived, not only what finished its sender recovery.
+   */
+  settled(): Promise<void>
   has(hash: Uint8Array): boolean
   get(hash: Uint8Array): SignedTx | undefined
   size(): number
@@ -114,8 +119,9 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   const listeners = new Set<(tx: SignedTx) => void>()
   let pendingTotal = 0
   let arrivals = 0
-  /** Adds between their first check and their admission (see add). */
+  /** Adds between their first check and their admission (see add), and their promises (see settled). */
   let addsInFlight = 0
+  const inFlight = new Set<Promise<SignedTx>>()
   // Bumped at each commit: account reads from an older generation may predate the new head.
   let generation = 0
   let accountCache = new Map<string, AccountState | Promise<AccountState>>()
@@ -323,11 +329,18 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       // and calls made together must end as if made one by one. admit() checks again in its turn.
       if (byHash.has(key) && addsInFlight === 0) throw alreadyKnown()
       addsInFlight++
+      const admission = admitDecoded(raw, hash, key)
+      inFlight.add(admission)
       try {
-        return await admitDecoded(raw, hash, key)
+        return await admission
       } finally {
         addsInFlight--
+        inFlight.delete(admission)
       }
+    },
+
+    async settled() {
+      if (inFlight.size > 0) await Promise.allSettled([...inFlight])
     },
 
     has: (hash) => byHash.has(bytesKey(hash)),
