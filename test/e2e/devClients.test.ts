@@ -13,6 +13,8 @@ import { startStele, type SteleProcess } from './processHarness.js'
 // Ethereum tools used exactly as against anvil or geth: ethers v6 and Foundry's cast, against a real `stele dev`.
 const CAST = fileURLToPath(new URL('../../node_modules/@foundry-rs/cast-linux-amd64/bin/cast', import.meta.url))
 const run = promisify(execFile)
+const HARDHAT_CLI = fileURLToPath(new URL('../../node_modules/hardhat/internal/cli/cli.js', import.meta.url))
+const HARDHAT_PROJECT = fileURLToPath(new URL('../fixtures/hardhat/', import.meta.url))
 
 let node: SteleProcess
 const [alice, bob] = deriveDevKeys(2)
@@ -81,4 +83,18 @@ test('Foundry cast: chain id, block number, send with receipt, balance, deploy, 
   assert.equal(logs.length, 2, 'the mint and the transfer')
   // A revert is reported with its reason, and nothing is sent.
   await assert.rejects(cast('send', '--private-key', aliceKey, token, 'transfer(address,uint256)', bobAddress, '1000000', ...rpc), /ERC20: insufficient balance/)
+})
+
+test('Hardhat 2: a local signer sends a transfer and deploys a contract through `hardhat run`', async () => {
+  const erc20 = compileErc20()
+  const word = (n: bigint) => n.toString(16).padStart(64, '0')
+  const text = (t: string) => word(BigInt(t.length)) + Buffer.from(t).toString('hex').padEnd(64, '0')
+  const deployData = erc20.bytecode + word(0x60n) + word(0xa0n) + word(4242n) + text('H') + text('H')
+  const { stdout } = await run(process.execPath, [HARDHAT_CLI, 'run', '--no-compile', '--network', 'stele', '--config', `${HARDHAT_PROJECT}hardhat.config.cjs`, `${HARDHAT_PROJECT}script.cjs`], {
+    timeout: 120_000,
+    cwd: HARDHAT_PROJECT,
+    env: { ...process.env, STELE_URL: node.url, STELE_KEY: aliceKey, STELE_TO: bobAddress, STELE_DEPLOY_DATA: deployData, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' },
+  })
+  const seen = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, string>
+  assert.deepEqual(seen, { chainId: '0x539', from: bytesToHex(alice!.address), transferStatus: '0x1', deployStatus: '0x1', supply: `0x${word(4242n)}` })
 })
