@@ -258,3 +258,22 @@ test('a round timer that expires while the validator validates the proposal is h
   assert.equal(target.sent.filter((b) => b[0] === 0x15).length, 1, 'with a round change')
   for (const n of nodes) await n.driver.stop()
 })
+
+test('resendCurrentRound broadcasts the current round’s own messages again, byte for byte, and nothing new', async () => {
+  const clock = manualClock()
+  // A lone validator of four (no messages delivered): it times out into round 1 and sends a round change.
+  const nodes = makeNodes(4, clock, {}, false)
+  const lone = nodes[0] as TestNode
+  await lone.driver.start()
+  await clock.advance(1_200, settleAll([lone]))
+  assert.ok(lone.driver.status().round >= 1)
+  const roundChange = lone.sent.filter((b) => b[0] === 0x15).at(-1) as Uint8Array
+  const before = lone.sent.length
+  lone.driver.resendCurrentRound()
+  await settleAll([lone])()
+  const resent = lone.sent.slice(before)
+  assert.equal(resent.length, 1, 'only the round change of the current round')
+  assert.equal(bytesToHex(resent[0] as Uint8Array), bytesToHex(roundChange))
+  assert.equal(lone.driver.status().stats.resends, 1)
+  await lone.driver.stop()
+})

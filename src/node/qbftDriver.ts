@@ -76,6 +76,8 @@ export interface QbftDriverStats extends QbftStats {
   badSignature: number
   /** Round timers that expired while this validator was building or validating the round's block, and were re-armed. */
   deferredTimeouts: number
+  /** Times the current round's own messages were re-sent for a peer that (re)joined. */
+  resends: number
 }
 
 export interface QbftDriverStatus {
@@ -95,6 +97,12 @@ export interface QbftDriver {
   onChainHead(header: BlockHeader): void
   /** Transactions are pending: with emptyBlocks false, start the waiting height now. */
   notifyPendingTransactions(): void
+  /**
+   * Broadcasts again, unchanged, every message this validator signed in its current height and round. Call it
+   * when a peer (re)joins: gossip does not replay, so a validator returning after a crash would otherwise wait
+   * for the next round's messages, up to two capped timeouts, before it could take part.
+   */
+  resendCurrentRound(): void
   status(): QbftDriverStatus
   /** Resolves once the queue is empty and no commit is in progress (tests and orderly shutdown). */
   idle(): Promise<void>
@@ -110,7 +118,7 @@ const nativeRecover: RecoverSigner = (hash, signature) => {
   }
 }
 
-type QueueItem = { kind: 'input'; input: QbftInput } | { kind: 'height'; height: bigint; previousProposer: Uint8Array }
+type QueueItem = { kind: 'input'; input: QbftInput } | { kind: 'height'; height: bigint; previousProposer: Uint8Array } | { kind: 'resend' }
 
 /**
  * The node side of QBFT: one input queue feeding the pure engine, timers from the injected clock, the WAL written
@@ -142,7 +150,7 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
   let done: Promise<void> = Promise.resolve()
   let stopped = true
   let firstHeight = true
-  const counters = { oversized: 0, undecodable: 0, badSignature: 0, deferredTimeouts: 0 }
+  const counters = { oversized: 0, undecodable: 0, badSignature: 0, deferredTimeouts: 0, resends: 0 }
   const timers: { round: unknown; blockPeriod: unknown } = { round: undefined, blockPeriod: undefined }
   /**
    * Block work (building or validating) in flight, by `height:round`. A round timer that expires while this
@@ -195,6 +203,10 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
       while (queue.length > 0 && !stopped) {
         const item = queue.shift() as QueueItem
         try {
+          if (item.kind === 'resend') {
+            resendSent()
+            continue
+          }
           const input = item.kind === 'input' ? item.input : await newHeightInput(item.height, item.previousProposer)
           if (input === undefined) continue
           const before = state
@@ -290,6 +302,19 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
     }
   }
 
+  /** In the queue, so it sees the state between steps (what was persisted is what is re-sent). */
+  function resendSent(): void {
+    if (state.height === 0n || state.sent.length === 0) return
+    counters.resends++
+    for (const message of state.sent) {
+      try {
+        options.broadcast(encodeWireMessage(toWireMessage(message, codec)))
+      } catch (error) {
+        log.warn('re-sending a consensus message failed', { error: errorMessage(error) })
+      }
+    }
+  }
+
   async function commitWithRetry(block: Block): Promise<void> {
     // The block is final (a quorum committed it): it must be stored, so failures are retried, not dropped.
     for (let attempt = 0; !stopped; attempt++) {
@@ -356,6 +381,9 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
     },
     onChainHead(header) {
       enqueue({ kind: 'height', height: header.number + 1n, previousProposer: header.coinbase })
+    },
+    resendCurrentRound() {
+      enqueue({ kind: 'resend' })
     },
     notifyPendingTransactions() {
       if (parked.length === 0) return

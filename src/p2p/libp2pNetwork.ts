@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { isIP } from 'node:net'
 import { gossipsub, TopicValidatorResult, type GossipSub, type GossipsubMessage } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
@@ -122,6 +122,19 @@ const GOSSIP_MAX_RPC_BYTES = 4 * 1024 * 1024
 export const BATCHED_TOPICS: ReadonlySet<Topic> = new Set<Topic>(['tx', 'telemetry'])
 const GOSSIP_BATCH_MAX_BYTES = 1024 * 1024
 
+/**
+ * Topics whose every publish is a new gossip message, even with identical bytes: the payload travels behind an
+ * 8-byte publish nonce (stripped on receipt), so gossipsub's duplicate filter (message id = hash of the data)
+ * does not swallow a deliberate re-send. Consensus re-sends its round's messages to peers that missed them.
+ */
+export const REPUBLISHABLE_TOPICS: ReadonlySet<Topic> = new Set<Topic>(['consensus'])
+const PUBLISH_NONCE_BYTES = 8
+/**
+ * A peer's subscription arrives over its stream to us; ours to it may still be opening. Topic-peer listeners
+ * (which usually publish at once) are called this much later.
+ */
+const TOPIC_PEER_NOTIFY_DELAY_MS = 250
+
 type Services = { identify: ReturnType<ReturnType<typeof identify>>; pubsub: GossipSub }
 
 export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<Libp2pNetwork> {
@@ -140,6 +153,21 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     }
     // Tolerate our own entry: every node can share one static peer list.
     if (peer.peerId !== selfId) staticPeers.set(peer.peerId, peer)
+  }
+
+  /**
+   * Parsing a secp256k1 peer id decompresses its public key (a modular square root in JavaScript, about 0.3 ms);
+   * status polls and connection checks did it on every call. Peers are few (permissioned): parsed ids are kept.
+   */
+  const parsedPeerIds = new Map<string, PeerId>()
+  const peerIdOf = (peer: string): PeerId => {
+    let parsed = parsedPeerIds.get(peer)
+    if (parsed === undefined) {
+      parsed = toPeerId(peer)
+      if (parsedPeerIds.size >= 1024) parsedPeerIds.clear()
+      parsedPeerIds.set(peer, parsed)
+    }
+    return parsed
   }
 
   const isAllowed = (peerId: string): boolean => {
@@ -196,6 +224,10 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   for (const [wire, topic] of topicByWire) {
     const max = TOPIC_MAX_BYTES[topic]
     pubsub.topicValidators.set(wire, (_peer, message) => {
+      if (REPUBLISHABLE_TOPICS.has(topic)) {
+        const length = message.data.length - PUBLISH_NONCE_BYTES
+        return length >= 0 && length <= max ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+      }
       if (!BATCHED_TOPICS.has(topic)) return message.data.length <= max ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
       if (message.data.length > GOSSIP_BATCH_MAX_BYTES) return TopicValidatorResult.Reject
       try {
@@ -211,6 +243,35 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   const statuses = new Map<string, PeerStatus>()
   const connectedListeners = new Set<PeerListener>()
   const disconnectedListeners = new Set<PeerListener>()
+  const topicPeerListeners = new Map<Topic, Set<PeerListener>>(TOPICS.map((topic) => [topic, new Set()]))
+  const topicPeerTimers = new Set<ReturnType<typeof setTimeout>>()
+  // Process-unique prefix plus a counter: publish nonces never repeat, across restarts included.
+  const nonceBase = randomBytes(4)
+  let nonceCounter = 0
+
+  function withPublishNonce(data: Uint8Array): Uint8Array {
+    const out = new Uint8Array(PUBLISH_NONCE_BYTES + data.length)
+    out.set(nonceBase, 0)
+    new DataView(out.buffer).setUint32(4, nonceCounter)
+    nonceCounter = (nonceCounter + 1) >>> 0
+    out.set(data, PUBLISH_NONCE_BYTES)
+    return out
+  }
+
+  pubsub.addEventListener('subscription-change', (event) => {
+    const peerId = event.detail.peerId.toString()
+    for (const { topic: wire, subscribe } of event.detail.subscriptions) {
+      const topic = topicByWire.get(wire)
+      const listeners = topic === undefined ? undefined : topicPeerListeners.get(topic)
+      if (!subscribe || listeners === undefined || listeners.size === 0) continue
+      const timer = setTimeout(() => {
+        topicPeerTimers.delete(timer)
+        if (!running) return
+        for (const listener of [...listeners]) safeCall(listener, peerId)
+      }, TOPIC_PEER_NOTIFY_DELAY_MS)
+      topicPeerTimers.add(timer)
+    }
+  })
   let syncHandler: SyncRequestHandler | undefined
   let statusProvider: StatusProvider | undefined
   let running = false
@@ -223,7 +284,9 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     let items: Uint8Array[]
     try {
       // The topic validator has already refused batches that do not decode; this is belt and braces.
-      items = BATCHED_TOPICS.has(topic) ? decodeGossipBatch(msg.data, TOPIC_MAX_BYTES[topic]) : [msg.data]
+      if (BATCHED_TOPICS.has(topic)) items = decodeGossipBatch(msg.data, TOPIC_MAX_BYTES[topic])
+      else if (REPUBLISHABLE_TOPICS.has(topic)) items = [msg.data.subarray(PUBLISH_NONCE_BYTES)]
+      else items = [msg.data]
     } catch (error) {
       logger.warn('undecodable gossip batch', { topic, from, error: errorMessage(error) })
       return
@@ -308,7 +371,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   }
 
   function isConnected(peerId: string): boolean {
-    return libp2p.getConnections(toPeerId(peerId)).some((c) => c.status === 'open')
+    return libp2p.getConnections(peerIdOf(peerId)).some((c) => c.status === 'open')
   }
 
   async function connect(peer: StaticPeer, options: RequestOptions = {}): Promise<void> {
@@ -409,7 +472,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       const onAbort = () => stream?.abort(deadlineError(signal, what))
       signal.addEventListener('abort', onAbort, { once: true })
       try {
-        stream = await libp2p.dialProtocol(toPeerId(peer), SYNC_PROTOCOL, { signal })
+        stream = await libp2p.dialProtocol(peerIdOf(peer), SYNC_PROTOCOL, { signal })
         await writeFrame(stream, request, signal)
         await stream.close({ signal })
         const frames = readFrames(stream, maxFrameBytes)
@@ -450,6 +513,8 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       if (!running) return
       running = false
       batches.clear()
+      for (const timer of topicPeerTimers) clearTimeout(timer)
+      topicPeerTimers.clear()
       for (const timer of redialTimers.values()) clearTimeout(timer)
       redialTimers.clear()
       redialAttempts.clear()
@@ -468,7 +533,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
         return
       }
       try {
-        await pubsub.publish(wireTopic(topic), data)
+        await pubsub.publish(wireTopic(topic), REPUBLISHABLE_TOPICS.has(topic) ? withPublishNonce(data) : data)
       } catch (cause) {
         throw new SteleError(ErrorCode.Network, `publish on ${topic} failed`, { cause })
       }
@@ -546,7 +611,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
 
     async disconnect(peer, options: DisconnectOptions = {}) {
       if (options.banMs !== undefined && options.banMs > 0) bannedUntil.set(peer, Date.now() + options.banMs)
-      await libp2p.hangUp(toPeerId(peer))
+      await libp2p.hangUp(peerIdOf(peer))
     },
 
     onPeerConnected(listener) {
@@ -557,6 +622,12 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     onPeerDisconnected(listener) {
       disconnectedListeners.add(listener)
       return () => disconnectedListeners.delete(listener)
+    },
+
+    onTopicPeer(topic, listener) {
+      const listeners = topicPeerListeners.get(topic) as Set<PeerListener>
+      listeners.add(listener)
+      return () => listeners.delete(listener)
     },
 
     listenAddresses() {
@@ -578,7 +649,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
       permitted = next
       if (next === 'any') return
       const dropped = network.peers().filter((peer) => !next.has(peer.peerId))
-      await Promise.all(dropped.map((peer) => libp2p.hangUp(toPeerId(peer.peerId))))
+      await Promise.all(dropped.map((peer) => libp2p.hangUp(peerIdOf(peer.peerId))))
     },
   }
   return network

@@ -53,6 +53,7 @@ interface Member {
   readonly statuses: Map<string, PeerStatus>
   readonly connectedListeners: Set<PeerListener>
   readonly disconnectedListeners: Set<PeerListener>
+  readonly topicPeerListeners: Map<Topic, Set<PeerListener>>
   readonly banTimers: Set<ReturnType<typeof setTimeout>>
   syncHandler?: SyncRequestHandler
   statusProvider?: StatusProvider
@@ -84,6 +85,8 @@ export function createMemoryHub(options: MemoryHubOptions = {}): MemoryHub {
         if (want && !has) {
           a.connected.set(b.peerId, a.peerId < b.peerId ? 'outbound' : 'inbound')
           emit(a.connectedListeners, b.peerId)
+          // Every member relays every topic, so a connected peer is at once a peer on each.
+          for (const listeners of a.topicPeerListeners.values()) emit(listeners, b.peerId)
         } else if (!want && has) {
           a.connected.delete(b.peerId)
           a.statuses.delete(b.peerId)
@@ -117,6 +120,7 @@ export function createMemoryHub(options: MemoryHubOptions = {}): MemoryHub {
       statuses: new Map(),
       connectedListeners: new Set(),
       disconnectedListeners: new Set(),
+      topicPeerListeners: new Map(TOPICS.map((topic) => [topic, new Set<PeerListener>()])),
       banTimers: new Set(),
     }
     members.set(peerId, self)
@@ -236,6 +240,11 @@ export function createMemoryHub(options: MemoryHubOptions = {}): MemoryHub {
       onPeerDisconnected(listener) {
         self.disconnectedListeners.add(listener)
         return () => self.disconnectedListeners.delete(listener)
+      },
+      onTopicPeer(topic, listener) {
+        const listeners = self.topicPeerListeners.get(topic) as Set<PeerListener>
+        listeners.add(listener)
+        return () => listeners.delete(listener)
       },
     }
   }

@@ -6,7 +6,11 @@ import type { Logger } from '../primitives/logger.js'
  * process) and libp2pNetwork.ts (TCP + Noise + Yamux + gossipsub). See docs/spec/p2p.md.
  */
 
-/** Gossip topics. Payloads are opaque here: RLP transactions, QBFT messages, anchors, telemetry. */
+/**
+ * Gossip topics. Payloads are opaque here: RLP transactions, QBFT messages, anchors, telemetry. Publishing the
+ * same bytes twice on 'consensus' sends them twice (re-sends to peers that missed them must get through); on
+ * the other topics an identical payload within the seen window is sent once.
+ */
 export const TOPICS = ['tx', 'consensus', 'anchors', 'telemetry'] as const
 export type Topic = (typeof TOPICS)[number]
 
@@ -97,6 +101,11 @@ export interface Network {
   disconnect(peer: string, options?: DisconnectOptions): Promise<void>
   onPeerConnected(listener: PeerListener): Unsubscribe
   onPeerDisconnected(listener: PeerListener): Unsubscribe
+  /**
+   * A peer can now receive `topic` from us (it subscribed, e.g. after connecting or restarting). Gossip is not
+   * replayed to latecomers, so this is when to re-send state they need (consensus re-sends its current round).
+   */
+  onTopicPeer(topic: Topic, listener: PeerListener): Unsubscribe
 }
 
 /** Logging hook: the node passes its logger (e.g. `logger.child('p2p')`); the default is silent. */

@@ -148,6 +148,8 @@ export function describeNetworkContract(name: string, setup: () => Promise<Contr
       const events: string[] = []
       a.onPeerDisconnected((peer) => events.push(`down:${peer}`))
       a.onPeerConnected((peer) => events.push(`up:${peer}`))
+      const topicJoins: string[] = []
+      a.onTopicPeer('consensus', (peer) => topicJoins.push(peer))
       await a.disconnect(b.peerId, { banMs: 1_500 })
       assert.ok(!a.peers().some((p) => p.peerId === b.peerId))
       await waitFor(() => events.includes(`down:${b.peerId}`), 'disconnect event')
@@ -157,5 +159,7 @@ export function describeNetworkContract(name: string, setup: () => Promise<Contr
         8_000,
       )
       assert.deepEqual(events, [`down:${b.peerId}`, `up:${b.peerId}`])
+      // Back on the consensus topic too: the moment to re-send what it missed.
+      await waitFor(() => topicJoins.includes(b.peerId), 'topic peer reported after the reconnection')
     }))
 }
