@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os'
+import { RLP } from '@ethereumjs/rlp'
 import { openBlockStore } from '../src/chain/blockStore.js'
 import type { Genesis } from '../src/chain/genesis.js'
 import { encodeHeader } from '../src/chain/header.js'
@@ -13,6 +14,7 @@ import type { RpcContext } from '../src/rpc/context.js'
 import { createDispatcher } from '../src/rpc/dispatcher.js'
 import { createFilterManager } from '../src/rpc/filters.js'
 import { createMethodTable } from '../src/rpc/methods/index.js'
+import { rlpDecode, rlpEncode, type RlpItem } from '../src/primitives/rlp.js'
 import { createFlatStateDb } from '../src/state/flatStateDb.js'
 import { createMemoryStore, WriteBatch, type KvStore } from '../src/state/kvStore.js'
 import { deriveDevKeys, type DevKey } from '../test/fixtures/devAccounts.js'
@@ -33,8 +35,9 @@ const MIN_ROUND_MS = 150
 
 /**
  * `npm run bench -- rpc`: CPU per call of the hot JSON-RPC reads (through the real dispatcher, method
- * table and node backend over an in-memory ledger), and the block store's encode and decode costs for a
- * block of `txs` ETH transfers. In process, no HTTP: this isolates what the node does per call.
+ * table and node backend over an in-memory ledger), the block store's encode and decode costs for a
+ * block of `txsPerBlock` ETH transfers, and our RLP codec against @ethereumjs/rlp on the same shapes.
+ * In process, no HTTP: this isolates what the node does per call.
  */
 export async function runRpcBench(options: RpcBenchOptions = {}): Promise<object> {
   const txsPerBlock = options.txsPerBlock ?? 400
@@ -85,7 +88,24 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<object
       }),
     ),
   }
-  return { txsPerBlock, rpc, storage, hostLoadAvg: { before: round(loadBefore, 2), after: round(loadavg()[0], 2) } }
+  // The codec alone against @ethereumjs/rlp, on this block's stored shapes.
+  const shapes: Record<string, RlpItem> = {
+    header: rlpDecode(encodeHeader(head.header)),
+    blockBody: [encodeHeader(head.header), head.transactions, head.anchors, senders],
+    receipts: receipts.map((r) => [Uint8Array.of(r.type), Uint8Array.of(r.status), r.logsBloom, r.logs.map((l) => [l.address, l.topics, l.data]), r.transactionHash]),
+  }
+  const rlp: Record<string, Record<string, number | undefined>> = {}
+  for (const [name, item] of Object.entries(shapes)) {
+    const encoded = rlpEncode(item)
+    rlp[name] = {
+      bytes: encoded.length,
+      encodeUs: round(await cpuMicros(() => void rlpEncode(item))),
+      encodeEthereumjsUs: round(await cpuMicros(() => void RLP.encode(item))),
+      decodeUs: round(await cpuMicros(() => void rlpDecode(encoded))),
+      decodeEthereumjsUs: round(await cpuMicros(() => void RLP.decode(encoded))),
+    }
+  }
+  return { txsPerBlock, rpc, storage, rlp, hostLoadAvg: { before: round(loadBefore, 2), after: round(loadavg()[0], 2) } }
 }
 
 async function buildChain(txsPerBlock: number): Promise<{ store: KvStore; ledger: Ledger }> {
