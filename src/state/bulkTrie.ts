@@ -117,13 +117,15 @@ export class PackedNodes {
     this.count++
   }
 
-  /** Calls `fn` for every node in ascending hash order (views into the packed buffers). */
-  forEachSorted(fn: (hash: Uint8Array, enc: Uint8Array) => void): void {
+  /** Every node as [hash, encoding] in ascending hash order (views into the packed buffers). */
+  *sorted(): Generator<readonly [Uint8Array, Uint8Array]> {
     const order = sortPackedKeys(this.hashes, this.count)
     for (let i = 0; i < this.count; i++) {
       const n = order[i] as number
-      const [block, offset, length] = this.where.subarray(n * 3, n * 3 + 3) as unknown as [number, number, number]
-      fn(this.hashes.subarray(n * 32, n * 32 + 32), (this.blocks[block] as Uint8Array).subarray(offset, offset + length))
+      const block = this.where[n * 3] as number
+      const offset = this.where[n * 3 + 1] as number
+      const length = this.where[n * 3 + 2] as number
+      yield [this.hashes.subarray(n * 32, n * 32 + 32), (this.blocks[block] as Uint8Array).subarray(offset, offset + length)]
     }
   }
 }

@@ -11,8 +11,13 @@ import { FlatStateManager, STATE_HEAD_KEY, createStateOverlay } from './stateOve
 import type { NodeRef } from './trieNode.js'
 
 export interface FlatStateDbOptions {
-  /** Decoded inner trie nodes kept in memory (default 50,000: at most ~90 MB; the top four levels of a 1M-account trie). */
+  /** Decoded inner trie nodes kept in memory: at most this many (default 50,000)... */
   nodeCacheSize?: number
+  /**
+   * ...and at most about this many bytes of heap (default 64 MiB). That holds the top three levels of a
+   * 1M-account trie (4,369 full branches, about 20 MB) and the most recently used nodes below.
+   */
+  nodeCacheBytes?: number
   /** Accounts on the empty root from which prepareCommit builds the trie from sorted keys (default 20,000). */
   bulkThreshold?: number
 }
@@ -26,7 +31,7 @@ export interface FlatStateDbOptions {
  * code; trie: node hash -> node RLP; meta 'state/headRoot' -> head root.
  */
 export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = {}): StateDb {
-  const nodes = createNodeStore(store, options.nodeCacheSize ?? 50_000)
+  const nodes = createNodeStore(store, { maxNodes: options.nodeCacheSize ?? 50_000, maxBytes: options.nodeCacheBytes ?? 64 * 2 ** 20 })
   let head: { root: Uint8Array; ref: NodeRef | undefined; epoch: number } = {
     root: store.get('meta', STATE_HEAD_KEY) ?? EMPTY_ROOT,
     ref: undefined,

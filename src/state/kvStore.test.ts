@@ -34,3 +34,35 @@ test('lmdb store: put, get, range, delete, and data survives reopening', async (
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('memory and lmdb stores agree on range order for keys of any bytes and lengths', async () => {
+  const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
+  console.log(`kvStore.test: FUZZ_SEED=${seed}`)
+  let state = seed
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0
+    return state >>> 16
+  }
+  const keys: Uint8Array[] = []
+  for (let i = 0; i < 300; i++) keys.push(Uint8Array.from({ length: 1 + (next() % 4) }, () => (next() % 3 === 0 ? 0xff : next() & 255)))
+  const batch = new WriteBatch()
+  for (const [i, key] of keys.entries()) batch.put('data', key, k(i & 255))
+  const dir = mkdtempSync(join(tmpdir(), 'stele-kv-'))
+  const lmdb = openLmdbStore(dir)
+  const memory = createMemoryStore()
+  try {
+    lmdb.write(batch)
+    memory.write(batch)
+    for (let q = 0; q < 50; q++) {
+      const [a, b] = [keys[next() % keys.length] as Uint8Array, keys[next() % keys.length] as Uint8Array]
+      const [start, end] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a]
+      for (const options of [{}, { reverse: true }, { limit: 3 }, { reverse: true, limit: 2 }]) {
+        const hex = (store: KvStore) => [...store.range('data', start, end, options)].map(([key, value]) => `${Buffer.from(key).toString('hex')}=${value[0]}`)
+        assert.deepEqual(hex(memory), hex(lmdb), `range ${Buffer.from(start).toString('hex')}..${Buffer.from(end).toString('hex')} ${JSON.stringify(options)}`)
+      }
+    }
+  } finally {
+    await lmdb.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -28,7 +28,7 @@ test('property: roots and proofs equal @ethereumjs/mpt across committed batches 
   await fc.assert(
     fc.asyncProperty(fc.array(fc.array(opArb, { maxLength: 40 }), { minLength: 1, maxLength: 6 }), async (batches) => {
       const store = createMemoryStore()
-      const nodes = createNodeStore(store, 8) // tiny cache: most reads go to the store
+      const nodes = createNodeStore(store, { maxNodes: 8, maxBytes: 1 << 20 }) // tiny cache: most reads go to the store
       const reference = new MerklePatriciaTrie({ useKeyHashing: false })
       let root: Uint8Array = EMPTY_ROOT
       const seen: Uint8Array[] = []
@@ -70,7 +70,7 @@ test('property: roots and proofs equal @ethereumjs/mpt across committed batches 
 })
 
 test('an emptied trie has the empty root, and a single small leaf is still hashed as the root', () => {
-  const nodes = createNodeStore(createMemoryStore(), 8)
+  const nodes = createNodeStore(createMemoryStore(), { maxNodes: 8, maxBytes: 1 << 20 })
   const trie = new MutableTrie(nodes, undefined)
   const key = new Uint8Array(32).fill(7)
   trie.put(key, Uint8Array.of(1))

@@ -8,25 +8,53 @@ export interface NodeStore extends NodeLoader {
   /** Makes committed nodes (already durable) available from memory. */
   remember(nodes: Iterable<TrieNode>): void
   readonly cachedNodes: number
+  /** Estimated heap bytes the cached nodes hold (see nodeCost). */
+  readonly cachedBytes: number
+}
+
+export interface NodeCacheLimits {
+  /** At most this many nodes. */
+  maxNodes: number
+  /** At most about this many bytes of heap, by nodeCost's estimate. */
+  maxBytes: number
+}
+
+/**
+ * Heap held by a cached node, estimated from its encoding: each 32-byte child reference is a Uint8Array
+ * of its own (about 250 bytes with its ArrayBuffer), so a full branch (532 encoded bytes) holds about
+ * 4.5 KB and a two-child one about 0.7 KB. Counting nodes alone let a dev node's cache, full of stale
+ * copies of the same few full branches, reach about 200 MB.
+ */
+export function nodeCost(node: TrieNode): number {
+  return 160 + 8 * encodeNode(node).length
 }
 
 /**
  * Trie nodes from the `trie` space, with a bounded LRU of decoded inner nodes: the top levels of the
  * account trie are touched by every block. Leaves are not cached: each is read about once per update.
  */
-export function createNodeStore(store: KvStore, maxCachedNodes: number): NodeStore {
-  const cache = new Map<string, TrieNode>()
+export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeStore {
+  const cache = new Map<string, { node: TrieNode; cost: number }>()
+  let bytes = 0
   const keyOf = (hash: Uint8Array) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
   // Evicting in batches: a Map iterator must skip the holes that LRU refreshes leave at the front, so
   // evicting one entry at a time would rescan them on every insert.
-  const slack = Math.max(16, maxCachedNodes >> 3)
+  const slackNodes = Math.max(16, limits.maxNodes >> 3)
+  const slackBytes = limits.maxBytes >> 3
   const add = (key: string, node: TrieNode) => {
-    cache.set(key, node)
-    if (cache.size > maxCachedNodes + slack) {
-      let excess = cache.size - maxCachedNodes
-      for (const oldest of cache.keys()) {
-        if (excess-- <= 0) break
+    const old = cache.get(key)
+    if (old !== undefined) {
+      cache.delete(key)
+      bytes -= old.cost
+    }
+    const cost = nodeCost(node)
+    cache.set(key, { node, cost })
+    bytes += cost
+    if (cache.size > limits.maxNodes + slackNodes || bytes > limits.maxBytes + slackBytes) {
+      for (const [oldest, entry] of cache) {
+        if (cache.size <= limits.maxNodes && bytes <= limits.maxBytes) break
         cache.delete(oldest)
+        bytes -= entry.cost
       }
     }
   }
@@ -38,7 +66,7 @@ export function createNodeStore(store: KvStore, maxCachedNodes: number): NodeSto
         // Refresh its place in the LRU order.
         cache.delete(key)
         cache.set(key, hit)
-        return hit
+        return hit.node
       }
       const enc = store.get('trie', hash)
       if (enc === undefined) {
@@ -57,6 +85,9 @@ export function createNodeStore(store: KvStore, maxCachedNodes: number): NodeSto
     },
     get cachedNodes() {
       return cache.size
+    },
+    get cachedBytes() {
+      return bytes
     },
   }
 }

@@ -382,23 +382,30 @@ export class FlatStateManager implements StateManagerInterface {
         flush(BULK_CHUNK)
       }
     }
+    flush(1)
     // A trie of n random keys has about n leaves and n/15 inner nodes.
     const nodes = new PackedNodes(this.accounts.size * 1.08 + 64)
     const root = this.bulkAccountRoot((hash, enc) => nodes.add(hash, enc))
-    nodes.forEachSorted((hash, enc) => {
-      chunk.put('trie', hash, enc)
-      flush(BULK_CHUNK)
-    })
-    flush(1)
     // Hex keys of equal length sort like the addresses themselves.
     const live: string[] = []
     for (const [key, value] of this.accounts) if (value !== null) live.push(key)
     live.sort()
-    for (const key of live) {
-      chunk.put('accounts', this.addressOf(key), this.encodeCurrentAccount(key))
-      flush(BULK_CHUNK)
+    const self = this
+    function* accountEntries(): Generator<readonly [Uint8Array, Uint8Array]> {
+      for (const key of live) yield [self.addressOf(key), self.encodeCurrentAccount(key)]
     }
-    flush(1)
+    if (store.putMany !== undefined) {
+      store.putMany('trie', nodes.sorted(), BULK_CHUNK)
+      store.putMany('accounts', accountEntries(), BULK_CHUNK)
+      return root
+    }
+    for (const [space, entries] of [['trie', nodes.sorted()], ['accounts', accountEntries()]] as const) {
+      for (const [key, value] of entries) {
+        chunk.put(space, key, value)
+        flush(BULK_CHUNK)
+      }
+      flush(1)
+    }
     return root
   }
 
