@@ -191,6 +191,15 @@ test('decoded byte strings (short and long) do not alias the input', () => {
   assert.deepEqual(normalize(decoded), normalize([Uint8Array.of(1, 2, 3), Uint8Array.of(0x05), long, [long]]))
 })
 
+test('a Buffer input decodes to plain Uint8Array copies (Buffer.slice would be a view)', () => {
+  const long = new Uint8Array(100).fill(9)
+  const input = Buffer.from(rlpEncode([Uint8Array.of(1, 2, 3), long]))
+  const decoded = rlpDecode(input) as Uint8Array[]
+  input.fill(0xee)
+  assert.deepEqual(decoded, [Uint8Array.of(1, 2, 3), long])
+  for (const item of decoded) assert.equal(item.constructor, Uint8Array)
+})
+
 test('empty input decodes to empty bytes, as @ethereumjs/rlp does', () => {
   assert.deepEqual(rlpDecode(new Uint8Array(0)), new Uint8Array(0))
 })

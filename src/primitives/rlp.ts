@@ -90,10 +90,12 @@ function writeHeader(out: Uint8Array, pos: number, payload: number, shortBase: n
  */
 export function rlpDecode(bytes: Uint8Array): RlpItem {
   if (bytes.length === 0) return new Uint8Array(0)
-  const cursor: DecodeCursor = { pos: 0, input: bytes, copy: undefined }
+  // A Buffer's slice() is a view, not a copy: read through a plain Uint8Array so results never alias.
+  const input = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const cursor: DecodeCursor = { pos: 0, input, copy: undefined }
   let item: RlpItem
   try {
-    item = decodeItem(cursor, bytes.length)
+    item = decodeItem(cursor, input.length)
   } catch (cause) {
     if (cause instanceof SteleError) throw cause
     // Deeply nested input can exhaust the stack; it is malformed input all the same.
