@@ -32,7 +32,12 @@ export interface Manifest {
 }
 
 const BIN = fileURLToPath(new URL('../../../bin/stele.js', import.meta.url))
-let portCursor = 20_000 + Math.floor(Math.random() * 20_000)
+/**
+ * Node ports come from below Linux's ephemeral range (32768–60999 by default): there, the nodes' own outgoing
+ * connections (and every other client on the machine) take ports, and could hold one a node is about to bind.
+ */
+const PORT_WINDOW = { low: 12_000, high: 32_000 }
+let portCursor = PORT_WINDOW.low + Math.floor(Math.random() * (PORT_WINDOW.high - PORT_WINDOW.low - 2_000))
 
 export interface NodeHandle {
   index: number
@@ -52,8 +57,10 @@ export class TestNetwork {
 
   constructor(readonly manifest: Manifest) {
     this.dir = mkdtempSync(join(tmpdir(), `stele-e2e-${manifest.name}-`))
+    const span = 2 * (manifest.validators + (manifest.observers ?? 0)) + 4
+    if (portCursor + span > PORT_WINDOW.high) portCursor = PORT_WINDOW.low
     const base = portCursor
-    portCursor += 2 * (manifest.validators + (manifest.observers ?? 0)) + 4
+    portCursor += span
     const { homes } = initNetwork({
       validators: manifest.validators,
       observers: manifest.observers ?? 0,
