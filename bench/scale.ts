@@ -77,7 +77,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
     const genesisBytes = writeDevHome(largeDir, funded, accounts)
     progress(`scale: starting the large-state node (genesis.json ${Math.round(genesisBytes / 2 ** 20)} MiB)`)
     const large = await startStele(largeDir, options.signal)
-    const startup = { seconds: round(large.readyMs / 1000), peakRssMiB: mib(large.node.peakRssBytes()), rssAtReadyMiB: mib(currentRss(large.node.pid)), cpuSec: round(large.node.cpuSeconds()) }
+    const startup = { seconds: round(large.readyMs / 1000), peakRssMiB: mib(large.node.peakRssBytes()), atReady: rssReport(large.node.pid), cpuSec: round(large.node.cpuSeconds()) }
     progress(`scale: ready after ${startup.seconds} s, peak RSS ${startup.peakRssMiB} MiB`)
     try {
       progress(`scale: large-state node, ${throughputTxs} transfers in batches of ${BATCH_SIZE}`)
@@ -86,6 +86,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
       const headNumber = await withClient(large.node.rpcUrl, (c) => c.call<string>('eth_blockNumber'))
       const balance = await balanceLatency(large.node.rpcUrl, funded, samples, random)
       const peakRssMiB = mib(large.node.peakRssBytes())
+      const rssAtEnd = rssReport(large.node.pid)
       const nodeCpuSec = round(large.node.cpuSeconds())
       await large.node.stop()
       const dataDir = dirSize(largeDir)
@@ -109,6 +110,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
           getBalance: balance,
           dataDir,
           peakRssMiB,
+          rssAtEnd,
           nodeCpuSec,
         },
         hostLoadAvg: [loadBefore, round(loadavg()[0])],
@@ -241,7 +243,8 @@ async function longRunPhase(node: NodeProcess, total: number, recipient: () => U
         next = remaining > 0 ? sign(ctx, Math.min(CHUNK, remaining), recipient) : []
       }
       const seconds = (performance.now() - started) / 1000
-      progress(`scale: ${sent} of ${total} sent and included, ${Math.round(sent / seconds)} tx/s, node RSS ${mib(currentRss(node.pid))} MiB`)
+      const rss = rssReport(node.pid)
+      progress(`scale: ${sent} of ${total} sent and included, ${Math.round(sent / seconds)} tx/s, node RSS ${rss.rssMiB} MiB (anonymous ${rss.anonMiB}, file ${rss.fileMiB})`)
     }
   } finally {
     load.close()
@@ -250,7 +253,7 @@ async function longRunPhase(node: NodeProcess, total: number, recipient: () => U
   const seconds = (performance.now() - started) / 1000
   const cpuAfter = node.cpuSeconds()
   const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore
-  return { sent, rejected, seconds: round(seconds), minedTps: round((sent - rejected) / seconds), minedTxsPerNodeCpuSec: cpu ? round((sent - rejected) / cpu) : undefined, nodeRssEndMiB: mib(currentRss(node.pid)) }
+  return { sent, rejected, seconds: round(seconds), minedTps: round((sent - rejected) / seconds), minedTxsPerNodeCpuSec: cpu ? round((sent - rejected) / cpu) : undefined, rssAtEnd: rssReport(node.pid) }
 }
 
 async function latestNonces(ctx: LoadContext): Promise<bigint[]> {
@@ -328,13 +331,23 @@ function dirSize(dir: string): { bytes: number; allocatedBytes: number } {
   return { bytes, allocatedBytes }
 }
 
-function currentRss(pid: number): number | undefined {
+/**
+ * VmRSS split into anonymous memory (the JS heap, native allocations) and file pages: LMDB maps its
+ * file, so every page the node touched counts in RSS as clean page cache the kernel can reclaim.
+ */
+function rssParts(pid: number): { rss: number; anon: number; file: number } | undefined {
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-    return kb === undefined ? undefined : Number(kb) * 1024
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') }
   } catch {
     return undefined
   }
+}
+
+function rssReport(pid: number): { rssMiB?: number; anonMiB?: number; fileMiB?: number } {
+  const parts = rssParts(pid)
+  return parts === undefined ? {} : { rssMiB: mib(parts.rss) as number, anonMiB: mib(parts.anon) as number, fileMiB: mib(parts.file) as number }
 }
 
 function mib(bytes: number | undefined): number | undefined {
