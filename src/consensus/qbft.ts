@@ -285,7 +285,7 @@ function roundReach(ctx: Ctx): number {
  * of the quorum, so it re-sends its round change and waits for the others to catch up instead of running away.
  * Without it, a group ahead by almost one timeout, too small for the f+1 rule, kept leaving each round just before
  * the rest arrived, forever (found by the simulated network at n = 7). Only one extension per round: a round change
- * lost for good (gossip drops identical re-sends) must not stall the validator; the next round's is new.
+ * lost for good (a re-send can be lost too) must not stall the validator; the next round's is new.
  */
 function onRoundTimeout(ctx: Ctx): void {
   const s = ctx.s

@@ -76,8 +76,8 @@ const MAX_BLOCK_ANCHORS = Math.min(MAX_ANCHORS_PER_BLOCK, 20_000)
 const PROPOSAL_EXECUTION_SHARE = 0.25
 const MIN_NETWORK_BLOCK_TXS = 100
 const MAX_NETWORK_BLOCK_TXS = 10_000
-/** A first guess (ms of wall time per ETH transfer on a loaded host) until blocks have been measured. */
-const INITIAL_MS_PER_TX = 0.5
+/** A cautious first guess (ms of wall time per transaction: a cold JIT on a loaded host) until blocks are measured. */
+const INITIAL_MS_PER_TX = 2
 
 function capBySize<T extends { serialized: Uint8Array }>(txs: T[], maxBytes: number): T[] {
   let total = 0

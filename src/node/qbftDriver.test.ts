@@ -277,3 +277,31 @@ test('resendCurrentRound broadcasts the current round’s own messages again, by
   assert.equal(lone.driver.status().stats.resends, 1)
   await lone.driver.stop()
 })
+
+test('a validator prepared in its round waits one more timeout for commits (re-sending its own), then moves on', async () => {
+  const clock = manualClock()
+  const commits: Uint8Array[] = []
+  // Everything is delivered except commits: every validator prepares round 0, none can finalize it.
+  const nodes: TestNode[] = makeNodes(4, clock, {
+    broadcast: (bytes) => {
+      if (bytes[0] === 0x14) {
+        commits.push(bytes)
+        return
+      }
+      for (const peer of nodes) peer.driver.onMessage(bytes)
+    },
+  }, false)
+  const settle = settleAll(nodes)
+  for (const n of nodes) await n.driver.start()
+  // Block period 100 + round-0 timeout 1000: prepared everywhere by then, so each timer is extended once.
+  await clock.advance(1_150, settle)
+  for (const n of nodes) {
+    const status = n.driver.status()
+    assert.equal(status.round, 0, 'still in round 0 after its timeout')
+    assert.equal(status.stats.preparedExtensions, 1)
+  }
+  assert.equal(commits.length, 8, 'each validator sent its commit, then re-sent it once')
+  await clock.advance(1_000, settle)
+  for (const n of nodes) assert.equal(n.driver.status().round, 1, 'one extension only: then the round changes')
+  for (const n of nodes) await n.driver.stop()
+})

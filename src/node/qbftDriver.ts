@@ -76,7 +76,9 @@ export interface QbftDriverStats extends QbftStats {
   badSignature: number
   /** Round timers that expired while this validator was building or validating the round's block, and were re-armed. */
   deferredTimeouts: number
-  /** Times the current round's own messages were re-sent for a peer that (re)joined. */
+  /** Round timers extended once because this validator was prepared in the round and waited for commits. */
+  preparedExtensions: number
+  /** Times the current round's own messages were re-sent (a peer (re)joined, or a prepared round was extended). */
   resends: number
 }
 
@@ -150,7 +152,7 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
   let done: Promise<void> = Promise.resolve()
   let stopped = true
   let firstHeight = true
-  const counters = { oversized: 0, undecodable: 0, badSignature: 0, deferredTimeouts: 0, resends: 0 }
+  const counters = { oversized: 0, undecodable: 0, badSignature: 0, deferredTimeouts: 0, preparedExtensions: 0, resends: 0 }
   const timers: { round: unknown; blockPeriod: unknown } = { round: undefined, blockPeriod: undefined }
   /**
    * Block work (building or validating) in flight, by `height:round`. A round timer that expires while this
@@ -163,6 +165,13 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
   const roundTiming = {
     baseRoundTimeoutMs: options.baseRoundTimeoutMs ?? DEFAULT_QBFT_TIMING.baseRoundTimeoutMs,
     maxRoundTimeoutMs: options.maxRoundTimeoutMs ?? DEFAULT_QBFT_TIMING.maxRoundTimeoutMs,
+  }
+
+  /** The (height, round) whose timer was already extended once because this validator was prepared in it. */
+  let extendedRound: string | undefined
+
+  function isCommitting(height: bigint, round: number): boolean {
+    return state.height === height && state.round === round && !state.finalized && state.prepared?.round === round && extendedRound !== workKey(height, round)
   }
 
   function beginWork(height: bigint, round: number): void {
@@ -339,6 +348,17 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
       if (effect.timer === 'round' && blockWork.has(workKey(effect.height, effect.round))) {
         counters.deferredTimeouts++
         heldTimeout = effect
+        return
+      }
+      if (effect.timer === 'round' && isCommitting(effect.height, effect.round)) {
+        // Prepared here: a quorum validated the block and commits are on their way (others may still be executing
+        // it). Leaving now would throw away a round one message delay from deciding: wait one more timeout, once
+        // per round, and re-send our messages in case one was lost.
+        extendedRound = workKey(effect.height, effect.round)
+        counters.preparedExtensions++
+        log.info('round timer extended once: prepared, waiting for commits', { height: effect.height, round: effect.round, commits: state.commits.size })
+        enqueue({ kind: 'resend' })
+        schedule({ ...effect, delayMs: roundTimeoutMs(roundTiming, effect.round) })
         return
       }
       const input: QbftInput =
