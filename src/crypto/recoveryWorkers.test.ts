@@ -46,7 +46,7 @@ describe('signer recovery on worker threads', () => {
     }
   })
 
-  test('requests made in one tick share a message; a bad signature fails alone', async () => {
+  test('requests made in one event-loop turn share a message; a bad signature fails alone', async () => {
     const recovery = createSignerRecovery({ threads: 1 })
     try {
       const { requests, keys } = signedRequests(50, 'tick')
@@ -60,6 +60,28 @@ describe('signer recovery on worker threads', () => {
       assert.equal(recovery.stats().batches, 1)
       // Malformed requests are answered without a worker.
       assert.equal(await recovery.recover(new Uint8Array(31), (requests[0] as RecoveryRequest).signature), undefined)
+    } finally {
+      await recovery.close()
+    }
+  })
+
+  test('requests from separate callbacks of one event-loop turn share a message', async () => {
+    const recovery = createSignerRecovery({ threads: 1 })
+    try {
+      const { requests, keys } = signedRequests(2, 'turn')
+      const [first, second] = requests as [RecoveryRequest, RecoveryRequest]
+      // Two callbacks of the same check phase, like two HTTP requests read in one poll phase.
+      const pending = await new Promise<Promise<unknown>[]>((resolve) => {
+        const made: Promise<unknown>[] = []
+        setImmediate(() => made.push(recovery.recover(first.hash, first.signature)))
+        setImmediate(() => {
+          made.push(recovery.recover(second.hash, second.signature))
+          resolve(made)
+        })
+      })
+      const signers = (await Promise.all(pending)) as ({ address: Uint8Array } | undefined)[]
+      signers.forEach((s, i) => assert.equal(bytesToHex(s?.address ?? new Uint8Array()), bytesToHex(privateKeyToAddress(keys[i] as Uint8Array))))
+      assert.equal(recovery.stats().batches, 1)
     } finally {
       await recovery.close()
     }

@@ -107,7 +107,7 @@ export function recoverSender(tx: TypedTransaction, raw?: Uint8Array): Uint8Arra
 
 /**
  * recoverSender with the elliptic-curve work done by `recovery` (worker threads, batched with other
- * requests of the same tick). Same checks and the same errors; results come back in request order.
+ * requests of the same event-loop turn). Same checks and the same errors; results come back in request order.
  */
 export async function recoverSenderWith(recovery: SignerRecovery, tx: TypedTransaction, raw?: Uint8Array): Promise<Uint8Array> {
   const request = senderRecoveryRequest(tx, raw)
