@@ -79,6 +79,19 @@ const MAX_NETWORK_BLOCK_TXS = 10_000
 /** A cautious first guess (ms of wall time per transaction: a cold JIT on a loaded host) until blocks are measured. */
 const INITIAL_MS_PER_TX = 2
 
+/** Longest wait, before building a proposal, for transactions still in admission. */
+const PROPOSAL_ADMISSION_WAIT_MS = 50
+
+function settledOrTimeout(settled: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    void settled.then(() => {
+      clearTimeout(timer)
+      resolve()
+    }, resolve)
+  })
+}
+
 function capBySize<T extends { serialized: Uint8Array }>(txs: T[], maxBytes: number): T[] {
   let total = 0
   for (let i = 0; i < txs.length; i++) {
@@ -273,8 +286,10 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           address,
           sign: (hash) => sign(hash, config.nodeKey),
           async buildBlock(height, round) {
-            // Transactions already received but still in admission (sender recovery on a worker) join this block.
-            await pool.settled()
+            // Transactions already received but still in admission (sender recovery on a worker) join this block;
+            // bounded, because the other validators' round timers run while the proposer waits (a gossip flood
+            // keeps admissions in flight for long stretches).
+            await settledOrTimeout(pool.settled(), PROPOSAL_ADMISSION_WAIT_MS)
             const startedAt = performance.now()
             const head = blocks.head()
             if (head.header.number + 1n !== height) throw new SteleError(ErrorCode.Consensus, `asked to build ${height} on head ${head.header.number}`)

@@ -36,7 +36,7 @@ export function createProposalSizer(options: ProposalSizerOptions): ProposalSize
       if (txs < minSample || !(elapsedMs >= 0)) return
       const sample = elapsedMs / txs
       // Shrink fast when execution slows (a round at risk), grow back gently (one fast block may be luck).
-      const weight = sample > estimate ? 0.6 : 0.25
+      const weight = sample > estimate ? 0.6 : 0.4
       estimate = estimate + weight * (sample - estimate)
     },
     msPerTx: () => estimate,
