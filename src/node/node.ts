@@ -161,14 +161,14 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     journalRewrittenAt = Date.now()
   }
   if (journal) {
+    // Concurrent adds end exactly as the same adds one by one (the pool admits in call order), and share
+    // recovery-worker messages. A rejected one was included or replaced before the restart: nothing to keep.
+    const outcomes = await Promise.allSettled(journal.replay().map((raw) => pool.add(raw)))
     let replayed = 0
-    for (const raw of journal.replay()) {
-      try {
-        localTxs.add(bytesToHex((await pool.add(raw)).hash))
-        replayed++
-      } catch {
-        // Included or replaced before the restart: nothing to keep.
-      }
+    for (const outcome of outcomes) {
+      if (outcome.status !== 'fulfilled') continue
+      localTxs.add(bytesToHex(outcome.value.hash))
+      replayed++
     }
     rotateJournal(true)
     if (replayed > 0) log.info('transactions restored from the journal', { count: replayed })
