@@ -22,11 +22,11 @@ export interface NodeCacheLimits {
 /**
  * Heap held by a cached node, estimated from its encoding: each 32-byte child reference is a Uint8Array
  * of its own (about 250 bytes with its ArrayBuffer), so a full branch (532 encoded bytes) holds about
- * 4.5 KB and a two-child one about 0.7 KB. Counting nodes alone let a dev node's cache, full of stale
- * copies of the same few full branches, reach about 200 MB.
+ * 4.5 KB and a two-child one about 1 KB (heap snapshots of a dev node: ~50,000 small nodes took ~50 MB).
+ * Counting nodes alone would let 50,000 full branches of a large trie take about 220 MB.
  */
 export function nodeCost(node: TrieNode): number {
-  return 160 + 8 * encodeNode(node).length
+  return 320 + 8 * encodeNode(node).length
 }
 
 /**
