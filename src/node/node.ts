@@ -18,7 +18,7 @@ import { createMemoryStore, openLmdbStore, type KvStore } from '../state/kvStore
 import { createFlatStateDb } from '../state/flatStateDb.js'
 import { createTxPool, type TxPool } from '../txpool/txPool.js'
 import { createSignerRecovery } from '../crypto/recoveryWorkers.js'
-import { openTxJournal } from '../txpool/txJournal.js'
+import { openSubmissionJournals } from './submissionJournals.js'
 import { createQbftDriver, type QbftDriver } from './qbftDriver.js'
 import { createProposalSizer } from './proposalSizer.js'
 import { openLedger, type ExecutedBlock, type Ledger } from './ledger.js'
@@ -101,10 +101,6 @@ function capBySize<T extends { serialized: Uint8Array }>(txs: T[], maxBytes: num
   return txs
 }
 
-/** The transaction journal is rewritten with what is still pooled after this many appends, or this long. */
-const JOURNAL_ROTATE_APPENDS = 10_000
-const JOURNAL_ROTATE_MS = 5 * 60_000
-
 /** Peers re-poll each other's heads this often to catch up after missed blocks. */
 const SYNC_INTERVAL_MS = 2_000
 
@@ -147,34 +143,9 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     recovery,
   })
 
-  // Transactions accepted through this node's RPC survive a restart (replayed below, before RPC opens).
-  const journal = config.dataDir === undefined ? undefined : openTxJournal(join(config.dataDir, 'txpool.journal'))
-  const localTxs = new Set<string>()
-  let journalRewrittenAt = Date.now()
-  function rotateJournal(force = false): void {
-    if (!journal || (!force && journal.appendedSinceRewrite < JOURNAL_ROTATE_APPENDS && Date.now() - journalRewrittenAt < JOURNAL_ROTATE_MS)) return
-    const { pending, queued } = pool.content()
-    const kept = [...pending, ...queued].filter((tx) => localTxs.has(bytesToHex(tx.hash)))
-    localTxs.clear()
-    for (const tx of kept) localTxs.add(bytesToHex(tx.hash))
-    journal.rewrite(kept.map((tx) => tx.serialized))
-    journalRewrittenAt = Date.now()
-  }
-  if (journal) {
-    // Concurrent adds end exactly as the same adds one by one (the pool admits in call order), and share
-    // recovery-worker messages. A rejected one was included or replaced before the restart: nothing to keep.
-    const outcomes = await Promise.allSettled(journal.replay().map((raw) => pool.add(raw)))
-    let replayed = 0
-    for (const outcome of outcomes) {
-      if (outcome.status !== 'fulfilled') continue
-      localTxs.add(bytesToHex(outcome.value.hash))
-      replayed++
-    }
-    rotateJournal(true)
-    if (replayed > 0) log.info('transactions restored from the journal', { count: replayed })
-  }
-
   const anchors = createAnchorPool({ lookup: (hash) => lookupAnchor(store, hash) })
+  // Transactions and anchors accepted through this node's RPC survive a restart (replayed before RPC opens).
+  const journals = config.dataDir === undefined ? undefined : await openSubmissionJournals(config.dataDir, pool, anchors, log)
   const hasPendingWork = () => pool.counts().pending > 0 || anchors.pendingCount > 0
   const indexBlockData = (batch: WriteBatch, block: Block) => indexAnchors(block, batch, store)
 
@@ -211,7 +182,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       const receipts = await ledger.commit(done, block.header, { beforeWrite: indexBlockData })
       executed.clear()
       pool.onBlockCommitted(done.outcome.included)
-      rotateJournal()
+      journals?.afterBlock()
       anchors.onBlockCommitted(block)
       const head = blocks.head()
       log.info('block finalized', { number: head.header.number, hash: head.hash, txs: receipts.length, round, finalityMs: Math.round(performance.now() - startedAt) })
@@ -357,10 +328,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     pendingNonce: (a) => pool.pendingNonce(a),
     submit: async (raw) => {
       const tx = await pool.add(raw)
-      if (journal) {
-        journal.append(tx.serialized)
-        localTxs.add(bytesToHex(tx.hash))
-      }
+      journals?.recordTransaction(tx)
       consensus?.notifyPendingTransactions()
       network?.publish('tx', tx.serialized).catch((error) => log.debug('tx publish failed', { error: errorMessage(error) }))
       return tx.hash
@@ -389,6 +357,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     ...rawDataMethods,
     stele_anchor: async (params: unknown[]) => {
       const result = await rawDataMethods.stele_anchor!(params)
+      if (journals && Array.isArray(params[0])) journals.recordAnchors((params[0] as string[]).map((h) => hexToFixedBytes(h, 32, 'anchor')))
       consensus?.notifyPendingTransactions()
       if (network && Array.isArray(params[0])) network.publish('anchors', encodeAnchorGossip(params[0] as string[])).catch(() => {})
       return result
@@ -399,6 +368,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     call: async (to, data) => (await backend.call({ to, data }, blocks.headNumber())).returnData,
     anchor: (hashes) => {
       anchors.submit(hashes)
+      journals?.recordAnchors(hashes)
       consensus?.notifyPendingTransactions()
       if (network) network.publish('anchors', encodeAnchorGossip(hashes.map(bytesToHex))).catch(() => {})
     },
@@ -432,7 +402,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
         await network?.stop()
         await importing
         await recovery.close()
-        journal?.close()
+        journals?.close()
         await store.close()
         log.info('stopped', { head: blocks.headNumber() })
       })()

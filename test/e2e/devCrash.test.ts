@@ -57,9 +57,9 @@ test('kill -9 and restart on the same data dir loses nothing committed', async (
   }
 })
 
-// A transaction the node accepted but had not yet put in a block is journaled: after kill -9 it is back
-// in the pool and gets mined, exactly once.
-test('kill -9 does not lose transactions that were accepted but not yet mined', async () => {
+// Transactions and anchor hashes the node accepted but had not yet put in a block are journaled: after
+// kill -9 they are back in the pools and end up in a block, exactly once.
+test('kill -9 does not lose transactions or anchors that were accepted but not yet in a block', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stele-journal-'))
   const base = ['dev', '--data-dir', dir, '--port', '0', '--accounts', '2', '--quiet']
   try {
@@ -70,6 +70,9 @@ test('kill -9 does not lose transactions that were accepted but not yet mined', 
     const txs = [0n, 1n, 2n].map((nonce) => signEip1559Tx({ ...fees, nonce, to: receiver!.address, value: 7n + nonce }, sender!.privateKey))
     const hashes: string[] = []
     for (const tx of txs) hashes.push(await rpc<string>(first.url, 'eth_sendRawTransaction', [tx.raw]))
+    const anchored = ['0x' + 'ab'.repeat(32), '0x' + 'cd'.repeat(32)]
+    const anchorStatuses = await rpc<{ status: string }[]>(first.url, 'stele_anchor', [anchored])
+    assert.deepEqual(anchorStatuses.map((s) => s.status), ['pending', 'pending'])
     assert.equal(await rpc(first.url, 'eth_getTransactionReceipt', [hashes[0]]), null, 'nothing is mined before the block period')
     first.child.kill('SIGKILL')
     await first.exited()
@@ -81,6 +84,10 @@ test('kill -9 does not lose transactions that were accepted but not yet mined', 
         return all.every((r) => r !== null) ? all : undefined
       })
       assert.ok(receipts.every((r) => r!.status === '0x1'))
+      await waitUntil('the journaled anchors anchored after the restart', async () => {
+        const statuses = await rpc<{ status: string }[]>(second.url, 'stele_getAnchorStatus', [anchored])
+        return statuses.every((s) => s.status === 'anchored') ? true : undefined
+      })
       assert.equal(await rpc<string>(second.url, 'eth_getTransactionCount', [`0x${Buffer.from(sender!.address).toString('hex')}`, 'latest']), '0x3', 'each mined once')
     } finally {
       second.child.kill('SIGTERM')
@@ -91,6 +98,7 @@ test('kill -9 does not lose transactions that were accepted but not yet mined', 
     try {
       assert.equal(await rpc<string>(third.url, 'eth_getTransactionCount', [`0x${Buffer.from(sender!.address).toString('hex')}`, 'latest']), '0x3')
       assert.equal(statSync(join(dir, 'txpool.journal')).size, 0, 'nothing left to replay')
+      assert.equal(statSync(join(dir, 'anchors.journal')).size, 0, 'no anchor left to replay')
     } finally {
       third.child.kill('SIGTERM')
       await third.exited()

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openTxJournal } from './txJournal.js'
+import { openRecordJournal } from './recordJournal.js'
 
 function withDir(fn: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'stele-journal-'))
@@ -19,14 +19,14 @@ const tx = (n: number, length = 100) => new Uint8Array(length).fill(n)
 test('appended transactions are replayed in order after the journal is reopened', () => {
   withDir((dir) => {
     const path = join(dir, 'txpool.journal')
-    const journal = openTxJournal(path)
+    const journal = openRecordJournal(path)
     assert.deepEqual(journal.replay(), [])
     journal.append(tx(1))
     journal.append(tx(2, 3))
     journal.append(tx(3, 70_000))
     assert.equal(journal.appendedSinceRewrite, 3)
     // No close: a killed process never gets to close its file.
-    const reopened = openTxJournal(path)
+    const reopened = openRecordJournal(path)
     assert.deepEqual(reopened.replay(), [tx(1), tx(2, 3), tx(3, 70_000)])
     reopened.close()
     journal.close()
@@ -36,12 +36,12 @@ test('appended transactions are replayed in order after the journal is reopened'
 test('rewrite keeps only what it is given, and later appends follow it', () => {
   withDir((dir) => {
     const path = join(dir, 'txpool.journal')
-    const journal = openTxJournal(path)
+    const journal = openRecordJournal(path)
     for (let i = 1; i <= 5; i++) journal.append(tx(i))
     journal.rewrite([tx(4), tx(5)])
     assert.equal(journal.appendedSinceRewrite, 0)
     journal.append(tx(6))
-    assert.deepEqual(openTxJournal(path).replay(), [tx(4), tx(5), tx(6)])
+    assert.deepEqual(openRecordJournal(path).replay(), [tx(4), tx(5), tx(6)])
     assert.equal(statSync(path).size, 3 * 104)
     journal.close()
   })
@@ -50,13 +50,13 @@ test('rewrite keeps only what it is given, and later appends follow it', () => {
 test('a torn last record (a crash mid-write) is ignored, and so is a garbage length', () => {
   withDir((dir) => {
     const path = join(dir, 'txpool.journal')
-    const journal = openTxJournal(path)
+    const journal = openRecordJournal(path)
     journal.append(tx(1))
     journal.close()
     appendFileSync(path, Uint8Array.from([0, 0, 0, 50, 9, 9, 9]))
-    assert.deepEqual(openTxJournal(path).replay(), [tx(1)])
+    assert.deepEqual(openRecordJournal(path).replay(), [tx(1)])
     const other = join(dir, 'garbage.journal')
     appendFileSync(other, Uint8Array.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4]))
-    assert.deepEqual(openTxJournal(other).replay(), [])
+    assert.deepEqual(openRecordJournal(other).replay(), [])
   })
 })

@@ -1,17 +1,17 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 
 /**
- * The local-transaction journal: every transaction this node accepted through its own RPC is appended to a
- * file, so that a restart (even a kill -9) does not lose transactions whose senders were already told
- * "accepted". On start the node replays it into the pool; what is stale by then (included, replaced) is
- * simply rejected by the pool. The journal is rewritten now and then with only what is still pooled.
+ * An append-only journal of byte records, for what a node accepted but has not yet put in a block:
+ * transactions sent to its RPC, hashes sent to stele_anchor. A restart (even a kill -9) then does not lose
+ * what callers were already told was accepted. The node replays the journal at start, and rewrites it now
+ * and then with only what is still pending.
  *
- * Format: records of a 4-byte big-endian length followed by the raw EIP-2718 bytes. Appends are plain
- * writes (no fsync): they reach the OS at once, which survives the process being killed; a machine crash
- * may lose the last ones, as with geth's journal. A torn last record is ignored on replay.
+ * Format: records of a 4-byte big-endian length followed by the record's bytes. Appends are plain writes
+ * (no fsync): they reach the OS at once, which survives the process being killed; a machine crash may lose
+ * the last ones, as with geth's transaction journal. A torn last record is ignored on replay.
  */
-export interface TxJournal {
-  /** The raw transactions recorded, oldest first. */
+export interface RecordJournal {
+  /** The records, oldest first. */
   replay(): Uint8Array[]
   append(raw: Uint8Array): void
   /** Replaces the file's content with `raws` (atomically: temp file, fsync, rename). */
@@ -21,10 +21,10 @@ export interface TxJournal {
   close(): void
 }
 
-/** Transactions larger than this are not transactions the pool accepts (128 KiB); a bigger length means a torn or foreign file. */
+/** Larger than any record written (a transaction is at most 128 KiB, an anchor batch 320 KB): a torn or foreign file. */
 const MAX_RECORD_BYTES = 1024 * 1024
 
-export function openTxJournal(path: string): TxJournal {
+export function openRecordJournal(path: string): RecordJournal {
   let fd: number | undefined = openSync(path, 'a')
   let appended = 0
 
