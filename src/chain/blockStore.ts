@@ -26,22 +26,46 @@ export interface BlockStore {
   onCommitted(block: Block, senders: Uint8Array[], receipts: TxReceipt[]): void
   getMeta(key: string): Uint8Array | undefined
   putMeta(batch: WriteBatch, key: string, value: Uint8Array): void
+  /** What the in-memory cache holds now (it is bounded by blocks and by transactions). */
+  cacheSize(): { blocks: number; transactions: number }
 }
 
 const HEAD_KEY = utf8('head')
 const MAX_LOG_RESULTS = 10_000
 const CACHE_BLOCKS = 256
+/**
+ * The cache also holds at most about this many transactions (with their receipts, about 1.5 KB each once
+ * loaded): 256 blocks of 400 transfers had made it the largest item of a busy node's heap.
+ */
+const CACHE_TRANSACTIONS = 16_384
 
-export function openBlockStore(store: KvStore): BlockStore {
+export interface BlockStoreOptions {
+  /** Cache bounds; defaults CACHE_BLOCKS and CACHE_TRANSACTIONS. */
+  cacheBlocks?: number
+  cacheTransactions?: number
+}
+
+export function openBlockStore(store: KvStore, options: BlockStoreOptions = {}): BlockStore {
+  const maxCachedBlocks = options.cacheBlocks ?? CACHE_BLOCKS
+  const maxCachedTransactions = options.cacheTransactions ?? CACHE_TRANSACTIONS
   type Entry = { block: Block; senders: Uint8Array[]; receipts?: TxReceipt[] }
   const cache = new Map<bigint, Entry>()
   let headNumber = -1n
   const headBytes = store.get('meta', HEAD_KEY)
   if (headBytes) headNumber = bytesToBigint(headBytes)
 
+  let cachedTransactions = 0
   function remember(number: bigint, entry: Entry) {
+    const previous = cache.get(number)
+    if (previous) cachedTransactions -= previous.block.transactions.length
     cache.set(number, entry)
-    if (cache.size > CACHE_BLOCKS) cache.delete(cache.keys().next().value as bigint)
+    cachedTransactions += entry.block.transactions.length
+    // Oldest first; the newest block stays whatever its size.
+    while (cache.size > 1 && (cache.size > maxCachedBlocks || cachedTransactions > maxCachedTransactions)) {
+      const oldest = cache.keys().next().value as bigint
+      cachedTransactions -= (cache.get(oldest) as Entry).block.transactions.length
+      cache.delete(oldest)
+    }
   }
 
   function load(number: bigint): Entry | undefined {
@@ -131,6 +155,7 @@ export function openBlockStore(store: KvStore): BlockStore {
       remember(block.header.number, { block, senders, receipts })
       headNumber = block.header.number
     },
+    cacheSize: () => ({ blocks: cache.size, transactions: cachedTransactions }),
     getMeta: (key) => store.get('meta', utf8(`x:${key}`)),
     putMeta: (batch, key, value) => void batch.put('meta', utf8(`x:${key}`), value),
   }
