@@ -100,3 +100,12 @@ test('Hardhat 2: a local signer sends a transfer and deploys a contract through 
   const seen = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, string>
   assert.deepEqual(seen, { chainId: '0x539', from: bytesToHex(alice!.address), transferStatus: '0x1', deployStatus: '0x1', supply: `0x${word(4242n)}` })
 })
+
+test('stele_getGenesis serves the whole genesis, allocation included, for another node or a verifier to use', async () => {
+  const response = await fetch(node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'stele_getGenesis', params: [] }) })
+  const { result } = (await response.json()) as { result: { chainId: number; alloc: Record<string, { balance: string }> } }
+  assert.equal(result.chainId, 1337)
+  const funded = Object.entries(result.alloc).find(([address]) => address.toLowerCase() === bytesToHex(alice!.address))
+  assert.ok(funded, 'the first dev account is in the allocation')
+  assert.equal(BigInt(funded[1].balance), 10_000n * 10n ** 18n)
+})
