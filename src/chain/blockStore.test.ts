@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Genesis } from './genesis.js'
+import { fundedTestGenesis } from './testing/fundedGenesis.js'
 import { openBlockStore } from './blockStore.js'
 import { createChainCommon } from '../execution/common.js'
 import { openLedger } from '../node/ledger.js'
@@ -13,18 +13,7 @@ import { createTxPool } from '../txpool/txPool.js'
 const CHAIN_ID = 1337n
 const common = createChainCommon(CHAIN_ID)
 const VALIDATOR = hexToBytes(DEV_KEYS[0].address)
-const genesis: Genesis = {
-  chainId: CHAIN_ID,
-  timestamp: 0n,
-  gasLimit: 30_000_000n,
-  baseFeePerGas: 0n,
-  validators: [VALIDATOR],
-  permittedPeers: [],
-  blockPeriodMs: 0,
-  requestTimeoutMs: 1000,
-  roundTimeoutCapMs: 10_000,
-  alloc: new Map(DEV_KEYS.map((k) => [k.address.toLowerCase() as `0x${string}`, { balance: 10n ** 24n, nonce: 0n, code: undefined, storage: new Map() }])),
-}
+const genesis = fundedTestGenesis(CHAIN_ID, VALIDATOR, DEV_KEYS.map((k) => k.address))
 
 /** Six committed blocks of four transfers each (one per dev sender), in one memory store. */
 async function chainOfSixBlocks() {

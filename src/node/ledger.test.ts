@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
-import type { Genesis } from '../chain/genesis.js'
+import { fundedTestGenesis } from '../chain/testing/fundedGenesis.js'
 import type { Block, SignedTx } from '../chain/types.js'
 import { createSignerRecovery } from '../crypto/recoveryWorkers.js'
 import { createChainCommon } from '../execution/common.js'
@@ -16,18 +16,7 @@ const CHAIN_ID = 1337n
 const common = createChainCommon(CHAIN_ID)
 const VALIDATOR = hexToBytes(DEV_KEYS[0].address)
 
-const genesis: Genesis = {
-  chainId: CHAIN_ID,
-  timestamp: 0n,
-  gasLimit: 30_000_000n,
-  baseFeePerGas: 0n,
-  validators: [VALIDATOR],
-  permittedPeers: [],
-  blockPeriodMs: 0,
-  requestTimeoutMs: 1000,
-  roundTimeoutCapMs: 10_000,
-  alloc: new Map(DEV_KEYS.map((k) => [k.address.toLowerCase() as `0x${string}`, { balance: 10n ** 24n, nonce: 0n, code: undefined, storage: new Map() }])),
-}
+const genesis = fundedTestGenesis(CHAIN_ID, VALIDATOR, DEV_KEYS.map((k) => k.address))
 
 const recovery = createSignerRecovery({ threads: 1 })
 after(() => recovery.close())
