@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { chooseSubcommand, parseArgs, type CommandSpec } from './args.js'
+import { chooseSubcommand, defineCommandGroup, parseArgs, type CommandSpec } from './args.js'
 import { ErrorCode, isSteleError } from '../primitives/errors.js'
 
 const spec: CommandSpec = {
@@ -64,4 +64,17 @@ test('chooseSubcommand: help and unknown subcommands exit with 0 and 2; a known 
   assert.equal(chosen.name, 'run')
   assert.deepEqual(chosen.args.positionals, ['f'])
   assert.equal(chosen.args.flags.quiet, true)
+})
+
+test('defineCommandGroup runs the chosen subcommand with its parsed flags, and only then', async () => {
+  const calls: string[] = []
+  const group = defineCommandGroup('demo', 'Demo commands', { run: spec }, async (sub, args) => {
+    calls.push(`${sub} ${args.positionals.join(' ')} ${String(args.flags.port)}`)
+    return 7
+  })
+  assert.equal(await group.run(['run', 'f', '--port', '1']), 7)
+  assert.deepEqual(calls, ['run f 1'])
+  assert.equal((await quietly(() => group.run(['nope'])).value), 2)
+  assert.equal((await quietly(() => group.run(['run', '--help'])).value), 0)
+  assert.deepEqual(calls, ['run f 1'], 'help and unknown subcommands do not run it')
 })

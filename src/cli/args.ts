@@ -142,3 +142,20 @@ export function defineCommand(spec: CommandSpec, run: (args: ParsedArgs) => Prom
     },
   }
 }
+
+/** A command group (`stele data`, `stele iot`, `stele tx`): chooseSubcommand, then `run` with the chosen name and flags. */
+export function defineCommandGroup(
+  name: string,
+  summary: string,
+  subcommands: Record<string, CommandSpec>,
+  run: (subcommand: string, args: ParsedArgs) => Promise<number>,
+): { name: string; summary: string; run(argv: string[]): Promise<number> } {
+  return {
+    name,
+    summary,
+    async run(argv) {
+      const choice = chooseSubcommand(name, subcommands, argv)
+      return 'exitCode' in choice ? choice.exitCode : run(choice.name, choice.args)
+    },
+  }
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { RLP } from '@ethereumjs/rlp'
-import { bigintToBytes, bytesToHex, hexToBytes } from './bytes.js'
+import { bigintToBytes, bytesToHex, concatBytes, hexToBytes } from './bytes.js'
 import { ErrorCode, isSteleError } from './errors.js'
 import { rlpDecode, rlpEncode, type RlpItem } from './rlp.js'
 
@@ -72,13 +72,13 @@ test('decoding arbitrary and mutated bytes: accepts and rejects exactly what @et
   const reframed = fc
     .tuple(fc.array(item, { maxLength: 4 }), fc.boolean(), fc.constantFrom('canonical', 'longForm', 'leadingZero', 'plusOne', 'minusOne'))
     .map(([items, asList, variant]) => {
-      const payload = asList ? rlpEncode(items).subarray(headerSize(rlpEncode(items))) : concat(items.map((i) => rlpEncode(i)))
+      const payload = asList ? rlpEncode(items).subarray(headerSize(rlpEncode(items))) : concatBytes(...items.map((i) => rlpEncode(i)))
       const length = payload.length + (variant === 'plusOne' ? 1 : variant === 'minusOne' ? -1 : 0)
       let lengthBytes = length <= 0 ? new Uint8Array(0) : bigintToBytes(BigInt(length))
-      if (variant === 'leadingZero') lengthBytes = concat([Uint8Array.of(0), lengthBytes])
+      if (variant === 'leadingZero') lengthBytes = concatBytes(Uint8Array.of(0), lengthBytes)
       const short = variant !== 'longForm' && variant !== 'leadingZero' && length < 56
-      const header = short ? Uint8Array.of((asList ? 0xc0 : 0x80) + Math.max(0, length)) : concat([Uint8Array.of((asList ? 0xf7 : 0xb7) + lengthBytes.length), lengthBytes])
-      return concat([header, payload])
+      const header = short ? Uint8Array.of((asList ? 0xc0 : 0x80) + Math.max(0, length)) : concatBytes(Uint8Array.of((asList ? 0xf7 : 0xb7) + lengthBytes.length), lengthBytes)
+      return concatBytes(header, payload)
     })
   fc.assert(
     fc.property(fc.oneof(mutated, reframed, fc.uint8Array({ maxLength: 40 })), (bytes) => {
@@ -225,15 +225,6 @@ function headerSize(encoded: Uint8Array): number {
   return first >= 0xf8 ? 1 + first - 0xf7 : 1
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 function hexRange(n: number): string {
   return Array.from({ length: n }, (_, i) => i.toString(16).padStart(2, '0')).join('')

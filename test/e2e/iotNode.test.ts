@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { waitUntil } from './processHarness.js'
 import { devGenesis } from '../../src/cli/dev/devCommand.js'
 import { deriveDevKeys } from '../../src/crypto/hdKeys.js'
 import { keccak256 } from '../../src/crypto/keccak.js'
@@ -49,7 +50,8 @@ test('e2e: register and rotate over RPC, post readings over HTTP, fetch proofs o
   const first = await post([1, 2].map((seq) => signReading(k0, { deviceId, seq, time: registeredAt, payload: { seq } })))
   assert.deepEqual(first.results.map((r) => r.reason ?? r.status), ['accepted', 'accepted'])
 
-  await new Promise((resolve) => setTimeout(resolve, 1_100)) // the rotation must land in a later second than reading 2
+  // Key validity is per second: the rotation must land in a later second than reading 2.
+  await waitUntil('the clock to pass into the next second', async () => (Math.floor(Date.now() / 1000) > Math.floor(registeredAt / 1000) ? true : undefined), 2_000, 20)
   await iotRotate({ rpcUrl, privateKey, deviceId: bytesToHex(deviceId), keyType: 'ed25519', pubkey: bytesToHex(k1.publicKey) })
   const now = Date.now()
   const second = await post([signReading(k0, { deviceId, seq: 3, time: now, payload: 3 }), signReading(k1, { deviceId, seq: 4, time: now, payload: 4 })])

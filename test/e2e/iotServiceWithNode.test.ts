@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { waitUntil } from './processHarness.js'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { genesisToJson, parseGenesis } from '../../src/chain/genesis.js'
@@ -70,7 +71,8 @@ test('IoT service on a real dev node: rotation honoured, readings anchored by re
     const registeredAt = Date.now()
     assert.deepEqual(await post([1, 2].map((seq) => signReading(k0, { deviceId, seq, time: registeredAt, payload: { seq } }))), ['accepted', 'accepted'])
 
-    await new Promise((resolve) => setTimeout(resolve, 1_100)) // the rotation lands in a later second than reading 2
+    // Key validity is per second: the rotation must land in a later second than reading 2.
+    await waitUntil('the clock to pass into the next second', async () => (Math.floor(Date.now() / 1000) > Math.floor(registeredAt / 1000) ? true : undefined), 2_000, 20)
     await iotRotate({ rpcUrl, privateKey, deviceId: bytesToHex(deviceId), keyType: 'ed25519', pubkey: bytesToHex(k1.publicKey) })
     // Stands in for the node calling onBlockCommitted with the rotation block's receipts.
     iot.reader.invalidateAll()

@@ -7,7 +7,7 @@ import { anchorFiles, fetchProof } from '../../data/cli/anchorFiles.js'
 import { verifyProofFile } from '../../data/cli/verifyProofFile.js'
 import { DATA_REGISTRY_ADDRESS, encodeRegisterCall, encodeTransferCall } from '../../data/registry/dataRegistry.js'
 import type { VerifyResult } from '../../data/verify/verifyProof.js'
-import { chooseSubcommand, type CommandSpec, type FlagSpec } from '../args.js'
+import { defineCommandGroup, type CommandSpec, type FlagSpec } from '../args.js'
 import type { Command } from '../main.js'
 import { loadSigningKey, sendAndWait } from '../wallet.js'
 
@@ -26,70 +26,63 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   verify: { name: 'data verify', summary: 'Verify a proof offline against genesis; exit 0 and print the claims, or exit 1 naming the failed step', usage: 'stele data verify FILE --proof P --genesis G', positionals: [0, 1], flags: { proof: { type: 'string', value: 'P', description: 'The proof bundle' }, genesis: { type: 'string', value: 'G', description: "The chain's genesis.json" }, json: { type: 'boolean', description: 'Print the result as JSON' } } },
 }
 
-export const dataCommand: Command = {
-  name: 'data',
-  summary: 'Register, notarize, prove and verify data (register, anchor, show, proof, transfer, verify)',
-  async run(argv) {
-    const choice = chooseSubcommand('data', SUBCOMMANDS, argv)
-    if ('exitCode' in choice) return choice.exitCode
-    const { name: sub, args } = choice
-    const f = args.flags
-    const rpc = String(f.rpc)
-    const target = args.positionals[0] as string
-    switch (sub) {
-      case 'register': {
-        const contentHash = await hashFile(target)
-        const key = loadSigningKey(f)
-        const sent = await sendAndWait(rpc, key, DATA_REGISTRY_ADDRESS, encodeRegisterCall(contentHash, String(f.licence), String(f.meta)))
-        if (sent.receipt.status !== '0x1') throw new SteleError(ErrorCode.ExecutionReverted, `registration failed in transaction ${sent.hash}`)
-        console.log(`registered ${bytesToHex(contentHash)} in block ${BigInt(sent.receipt.blockNumber)} (tx ${sent.hash})`)
-        return 0
-      }
-      case 'anchor': {
-        const statuses = await anchorFiles({ rpcUrl: rpc, paths: args.positionals, waitMs: Number(f.wait) })
-        for (const s of statuses) {
-          const out = proofPath(s.path, f['out-dir'] as string | undefined)
-          await fetchProof({ rpcUrl: rpc, kind: 'anchor', hash: s.hash, out })
-          console.log(`${s.path} ${s.hash} anchored in block ${BigInt(s.blockNumber ?? '0x0')} → ${out}`)
-        }
-        return 0
-      }
-      case 'show': {
-        const hash = await contentHashOf(target)
-        const record = await rpcCall(rpc, 'stele_getDataRecord', [hash])
-        if (record === null) {
-          console.log(`${hash} is not registered`)
-          return 1
-        }
-        console.log(JSON.stringify(record, null, 2))
-        return 0
-      }
-      case 'proof': {
-        if (f.out === undefined) throw new SteleError(ErrorCode.InvalidInput, '--out is required')
-        const hash = await contentHashOf(target)
-        const record = await rpcCall(rpc, 'stele_getDataRecord', [hash])
-        await fetchProof({ rpcUrl: rpc, kind: record === null ? 'anchor' : 'registration', hash, out: String(f.out) })
-        console.log(`wrote ${record === null ? 'an anchor' : 'a registration'} proof of ${hash} to ${f.out}`)
-        return 0
-      }
-      case 'transfer': {
-        if (typeof f.to !== 'string') throw new SteleError(ErrorCode.InvalidInput, '--to is required')
-        const hash = hexToFixedBytes(await contentHashOf(target), 32, 'content hash')
-        const sent = await sendAndWait(rpc, loadSigningKey(f), DATA_REGISTRY_ADDRESS, encodeTransferCall(hash, hexToFixedBytes(f.to, 20, '--to')))
-        if (sent.receipt.status !== '0x1') throw new SteleError(ErrorCode.ExecutionReverted, `transfer failed in transaction ${sent.hash}`)
-        console.log(`transferred ${bytesToHex(hash)} to ${f.to} in block ${BigInt(sent.receipt.blockNumber)}`)
-        return 0
-      }
-      case 'verify': {
-        if (f.proof === undefined || f.genesis === undefined) throw new SteleError(ErrorCode.InvalidInput, '--proof and --genesis are required')
-        const { exitCode, output, result } = await verifyProofFile({ proof: String(f.proof), genesis: String(f.genesis), ...(target ? { file: target } : {}), json: f.json === true })
-        console.log(f.json === true ? output : claimsLine(result))
-        return exitCode
-      }
+export const dataCommand: Command = defineCommandGroup('data', 'Register, notarize, prove and verify data (register, anchor, show, proof, transfer, verify)', SUBCOMMANDS, async (sub, args) => {
+  const f = args.flags
+  const rpc = String(f.rpc)
+  const target = args.positionals[0] as string
+  switch (sub) {
+    case 'register': {
+      const contentHash = await hashFile(target)
+      const key = loadSigningKey(f)
+      const sent = await sendAndWait(rpc, key, DATA_REGISTRY_ADDRESS, encodeRegisterCall(contentHash, String(f.licence), String(f.meta)))
+      if (sent.receipt.status !== '0x1') throw new SteleError(ErrorCode.ExecutionReverted, `registration failed in transaction ${sent.hash}`)
+      console.log(`registered ${bytesToHex(contentHash)} in block ${BigInt(sent.receipt.blockNumber)} (tx ${sent.hash})`)
+      return 0
     }
-    return 2
-  },
-}
+    case 'anchor': {
+      const statuses = await anchorFiles({ rpcUrl: rpc, paths: args.positionals, waitMs: Number(f.wait) })
+      for (const s of statuses) {
+        const out = proofPath(s.path, f['out-dir'] as string | undefined)
+        await fetchProof({ rpcUrl: rpc, kind: 'anchor', hash: s.hash, out })
+        console.log(`${s.path} ${s.hash} anchored in block ${BigInt(s.blockNumber ?? '0x0')} → ${out}`)
+      }
+      return 0
+    }
+    case 'show': {
+      const hash = await contentHashOf(target)
+      const record = await rpcCall(rpc, 'stele_getDataRecord', [hash])
+      if (record === null) {
+        console.log(`${hash} is not registered`)
+        return 1
+      }
+      console.log(JSON.stringify(record, null, 2))
+      return 0
+    }
+    case 'proof': {
+      if (f.out === undefined) throw new SteleError(ErrorCode.InvalidInput, '--out is required')
+      const hash = await contentHashOf(target)
+      const record = await rpcCall(rpc, 'stele_getDataRecord', [hash])
+      await fetchProof({ rpcUrl: rpc, kind: record === null ? 'anchor' : 'registration', hash, out: String(f.out) })
+      console.log(`wrote ${record === null ? 'an anchor' : 'a registration'} proof of ${hash} to ${f.out}`)
+      return 0
+    }
+    case 'transfer': {
+      if (typeof f.to !== 'string') throw new SteleError(ErrorCode.InvalidInput, '--to is required')
+      const hash = hexToFixedBytes(await contentHashOf(target), 32, 'content hash')
+      const sent = await sendAndWait(rpc, loadSigningKey(f), DATA_REGISTRY_ADDRESS, encodeTransferCall(hash, hexToFixedBytes(f.to, 20, '--to')))
+      if (sent.receipt.status !== '0x1') throw new SteleError(ErrorCode.ExecutionReverted, `transfer failed in transaction ${sent.hash}`)
+      console.log(`transferred ${bytesToHex(hash)} to ${f.to} in block ${BigInt(sent.receipt.blockNumber)}`)
+      return 0
+    }
+    case 'verify': {
+      if (f.proof === undefined || f.genesis === undefined) throw new SteleError(ErrorCode.InvalidInput, '--proof and --genesis are required')
+      const { exitCode, output, result } = await verifyProofFile({ proof: String(f.proof), genesis: String(f.genesis), ...(target ? { file: target } : {}), json: f.json === true })
+      console.log(f.json === true ? output : claimsLine(result))
+      return exitCode
+    }
+  }
+  return 2
+})
 
 /** The claims on one line, as the CLI prints them. */
 export function claimsLine(result: VerifyResult): string {

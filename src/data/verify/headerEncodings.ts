@@ -1,6 +1,6 @@
 import { encodeQbftExtraData } from '../../chain/qbftExtraData.js'
 import type { BlockHeader } from '../../chain/header.js'
-import { bigintToBytes } from '../../primitives/bytes.js'
+import { bigintToBytes, concatBytes } from '../../primitives/bytes.js'
 import { rlpEncode, type RlpItem } from '../../primitives/rlp.js'
 
 export interface HeaderEncodings {
@@ -48,14 +48,7 @@ export function encodeHeaderVariants(header: BlockHeader): HeaderEncodings {
 }
 
 function encodeItems(items: RlpItem[]): Uint8Array {
-  const parts = items.map((item) => rlpEncode(item))
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(...items.map((item) => rlpEncode(item)))
 }
 
 /** An RLP list whose items are already encoded. */

@@ -22,7 +22,6 @@ test('n=4: two validators killed halts finality without a fork; one returning re
     await waitUntil('finality resumes', async () => ((await sample()) > stillAt + 1 ? true : undefined), 30_000, 100)
     const resumeMs = Date.now() - returnedAt
     console.log(`finality resumed ${resumeMs} ms after a validator returned (its RPC answered after ${rpcUpMs} ms)`)
-    assert.ok(resumeMs < 30_000)
     await net.start(3)
     await waitUntil('the last validator catches up', async () => ((await net.height(3)) > stillAt + 1 ? true : undefined), 60_000, 100)
     const summary = await net.checkInvariants()

@@ -126,6 +126,11 @@ export class TestNetwork {
     )
   }
 
+  /** Each node's last log lines on stderr, for a failed scenario's report. */
+  printLastLines(count: number): void {
+    for (const node of this.nodes) console.error(`--- node${node.index} (last lines)\n${node.log.split('\n').slice(-count).join('\n')}`)
+  }
+
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true })
   }

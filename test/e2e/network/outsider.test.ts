@@ -22,7 +22,7 @@ test('a node whose key is not in genesis is refused at connection', { timeout: 1
     await waitUntil('the validators finalize a block while the outsider is refused', async () => ((await net.height(0)) > 0 ? true : undefined), 30_000, 100)
     assert.equal(await net.height(4), 0, 'the outsider never synced a block')
   } catch (error) {
-    for (const node of net.nodes) console.error(`--- node${node.index} (last lines)\n${node.log.split('\n').slice(-12).join('\n')}`)
+    net.printLastLines(12)
     throw error
   } finally {
     await net.stopAll()

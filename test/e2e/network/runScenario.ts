@@ -12,7 +12,7 @@ export async function runScenario(manifest: Manifest, extra?: (net: TestNetwork)
     assert.ok(summary.height >= manifest.finalHeight)
     return summary
   } catch (error) {
-    for (const node of net.nodes) console.error(`--- node${node.index} (last lines)\n${node.log.split('\n').slice(-15).join('\n')}`)
+    net.printLastLines(15)
     throw error
   } finally {
     await net.stopAll()

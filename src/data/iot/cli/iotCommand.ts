@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
-import { chooseSubcommand, type CommandSpec, type FlagSpec } from '../../../cli/args.js'
+import { defineCommandGroup, type CommandSpec, type FlagSpec } from '../../../cli/args.js'
 import type { Command } from '../../../cli/main.js'
 import { bytesToHex } from '../../../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../../../primitives/errors.js'
@@ -32,80 +32,73 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   simulate: { name: 'iot simulate', summary: 'Register N simulated devices and send signed readings at R/s for S seconds', usage: 'stele iot simulate --devices N --rate R --duration S [--mqtt URL] --key HEX', flags: { ...RPC, ...KEY, devices: { type: 'integer', default: 10, value: 'N', description: 'Devices' }, rate: { type: 'number', default: 100, value: 'R', description: 'Readings per second, all devices together' }, duration: { type: 'number', default: 10, value: 'S', description: 'Seconds' }, mqtt: { type: 'string', value: 'URL', description: 'Send over MQTT (mqtt://host:port) instead of HTTP' }, 'key-type': { type: 'string', default: 'p256', value: 'TYPE', description: 'p256, ed25519, secp256k1 or mixed' }, seed: { type: 'string', default: 'stele simulate', value: 'TEXT', description: 'Device keys derive from it: the same seed reuses the devices' } } },
 }
 
-export const iotCommand: Command = {
-  name: 'iot',
-  summary: 'Devices and telemetry (keygen, register, rotate, revoke, transfer, approve-firmware, list, proof, verify, simulate)',
-  async run(argv) {
-    const choice = chooseSubcommand('iot', SUBCOMMANDS, argv)
-    if ('exitCode' in choice) return choice.exitCode
-    const { name: sub, args } = choice
-    const f = args.flags
-    const rpcUrl = String(f.rpc)
-    const need = (name: string): string => {
-      const v = f[name] ?? (name === 'key' ? process.env.STELE_KEY : undefined)
-      if (v === undefined || v === '') throw new SteleError(ErrorCode.InvalidInput, `--${name} is required`)
-      return String(v)
+export const iotCommand: Command = defineCommandGroup('iot', 'Devices and telemetry (keygen, register, rotate, revoke, transfer, approve-firmware, list, proof, verify, simulate)', SUBCOMMANDS, async (sub, args) => {
+  const f = args.flags
+  const rpcUrl = String(f.rpc)
+  const need = (name: string): string => {
+    const v = f[name] ?? (name === 'key' ? process.env.STELE_KEY : undefined)
+    if (v === undefined || v === '') throw new SteleError(ErrorCode.InvalidInput, `--${name} is required`)
+    return String(v)
+  }
+  const print = (value: unknown) => console.log(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2))
+  switch (sub) {
+    case 'keygen': {
+      const keyType = parseKeyType(String(f['key-type']))
+      const secretKey = new Uint8Array(randomBytes(32))
+      print({ keyType, secretKey: bytesToHex(secretKey), publicKey: bytesToHex(devicePublicKey(keyType, secretKey)) })
+      return 0
     }
-    const print = (value: unknown) => console.log(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2))
-    switch (sub) {
-      case 'keygen': {
-        const keyType = parseKeyType(String(f['key-type']))
-        const secretKey = new Uint8Array(randomBytes(32))
-        print({ keyType, secretKey: bytesToHex(secretKey), publicKey: bytesToHex(devicePublicKey(keyType, secretKey)) })
-        return 0
-      }
-      case 'register':
-        print(await iotRegister({ rpcUrl, privateKey: need('key'), deviceId: need('device-id'), keyType: String(f['key-type']), pubkey: need('pubkey'), ...(f.firmware === undefined ? {} : { firmware: String(f.firmware) }), metadata: String(f.meta) }))
-        return 0
-      case 'rotate':
-        print(await iotRotate({ rpcUrl, privateKey: need('key'), deviceId: need('device-id'), keyType: String(f['key-type']), pubkey: need('pubkey') }))
-        return 0
-      case 'revoke':
-        print(await iotRevoke({ rpcUrl, privateKey: need('key'), deviceId: need('device-id') }))
-        return 0
-      case 'transfer':
-        print(await iotTransfer({ rpcUrl, privateKey: need('key'), deviceId: need('device-id'), to: need('to') }))
-        return 0
-      case 'approve-firmware': {
-        const required = f.required === undefined ? undefined : String(f.required) === 'true'
-        print(await iotApproveFirmware({ rpcUrl, privateKey: need('key'), firmware: need('firmware'), approved: f.revoke !== true, ...(required === undefined ? {} : { required }) }))
-        return 0
-      }
-      case 'list':
-        print(await iotList({ rpcUrl, ...(f.owner === undefined ? {} : { owner: String(f.owner) }), offset: Number(f.offset), limit: Number(f.limit) }))
-        return 0
-      case 'proof': {
-        const id = bytesToHex(deviceIdBytes(need('device-id')))
-        const url = `${new URL(rpcUrl).origin}/v1/telemetry/${id}/${need('seq')}/proof`
-        const response = await fetch(url)
-        const text = await response.text()
-        if (!response.ok) throw new SteleError(response.status === 404 ? ErrorCode.NotFound : ErrorCode.Network, `GET ${url}: ${response.status} ${text}`)
-        writeFileSync(need('out'), text)
-        console.log(`wrote ${need('out')}`)
-        return 0
-      }
-      case 'verify': {
-        const result = iotVerify({ readingFile: args.positionals[0] as string, proofFile: need('proof'), genesisFile: need('genesis') })
-        print(result)
-        return result.valid ? 0 : 1
-      }
-      case 'simulate':
-        print(
-          await iotSimulate({
-            rpcUrl,
-            privateKey: need('key'),
-            devices: Number(f.devices),
-            rate: Number(f.rate),
-            durationS: Number(f.duration),
-            ...(f.mqtt === undefined ? {} : { mqttUrl: String(f.mqtt) }),
-            keyType: String(f['key-type']),
-            seed: String(f.seed),
-            log: (line) => console.error(line),
-          }),
-        )
-        return 0
-      default:
-        return 2
+    case 'register':
+      print(await iotRegister({ rpcUrl, privateKey: need('key'), deviceId: need('device-id'), keyType: String(f['key-type']), pubkey: need('pubkey'), ...(f.firmware === undefined ? {} : { firmware: String(f.firmware) }), metadata: String(f.meta) }))
+      return 0
+    case 'rotate':
+      print(await iotRotate({ rpcUrl, privateKey: need('key'), deviceId: need('device-id'), keyType: String(f['key-type']), pubkey: need('pubkey') }))
+      return 0
+    case 'revoke':
+      print(await iotRevoke({ rpcUrl, privateKey: need('key'), deviceId: need('device-id') }))
+      return 0
+    case 'transfer':
+      print(await iotTransfer({ rpcUrl, privateKey: need('key'), deviceId: need('device-id'), to: need('to') }))
+      return 0
+    case 'approve-firmware': {
+      const required = f.required === undefined ? undefined : String(f.required) === 'true'
+      print(await iotApproveFirmware({ rpcUrl, privateKey: need('key'), firmware: need('firmware'), approved: f.revoke !== true, ...(required === undefined ? {} : { required }) }))
+      return 0
     }
-  },
-}
+    case 'list':
+      print(await iotList({ rpcUrl, ...(f.owner === undefined ? {} : { owner: String(f.owner) }), offset: Number(f.offset), limit: Number(f.limit) }))
+      return 0
+    case 'proof': {
+      const id = bytesToHex(deviceIdBytes(need('device-id')))
+      const url = `${new URL(rpcUrl).origin}/v1/telemetry/${id}/${need('seq')}/proof`
+      const response = await fetch(url)
+      const text = await response.text()
+      if (!response.ok) throw new SteleError(response.status === 404 ? ErrorCode.NotFound : ErrorCode.Network, `GET ${url}: ${response.status} ${text}`)
+      writeFileSync(need('out'), text)
+      console.log(`wrote ${need('out')}`)
+      return 0
+    }
+    case 'verify': {
+      const result = iotVerify({ readingFile: args.positionals[0] as string, proofFile: need('proof'), genesisFile: need('genesis') })
+      print(result)
+      return result.valid ? 0 : 1
+    }
+    case 'simulate':
+      print(
+        await iotSimulate({
+          rpcUrl,
+          privateKey: need('key'),
+          devices: Number(f.devices),
+          rate: Number(f.rate),
+          durationS: Number(f.duration),
+          ...(f.mqtt === undefined ? {} : { mqttUrl: String(f.mqtt) }),
+          keyType: String(f['key-type']),
+          seed: String(f.seed),
+          log: (line) => console.error(line),
+        }),
+      )
+      return 0
+    default:
+      return 2
+  }
+})

@@ -1,8 +1,7 @@
-import { keccak256 } from '../../../crypto/keccak.js'
-import { privateKeyToAddress, sign } from '../../../crypto/secp256k1.js'
-import { bigintToBytes, bytesToHex, concatBytes, hexToBytes, type Hex } from '../../../primitives/bytes.js'
+import { signEip1559Transaction } from '../../../chain/eip1559Transaction.js'
+import { privateKeyToAddress } from '../../../crypto/secp256k1.js'
+import { bytesToHex, hexToBytes, type Hex } from '../../../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../../../primitives/errors.js'
-import { rlpEncode } from '../../../primitives/rlp.js'
 import { decodeRevertReason } from '../../verify/registryAbi.js'
 
 /** A plain fetch JSON-RPC client for the `stele iot` commands: eth_call, signed transactions, receipts. */
@@ -75,7 +74,7 @@ export async function createTxSender(rpc: RpcClient, privateKey: Uint8Array): Pr
   const sender: TxSender = {
     address,
     async send(to, data, gas = 1_000_000n) {
-      const raw = signEip1559({ chainId, nonce: nonce++, maxPriorityFeePerGas, maxFeePerGas, gas, to, value: 0n, data }, privateKey)
+      const raw = bytesToHex(signEip1559Transaction({ chainId, nonce: nonce++, maxPriorityFeePerGas, maxFeePerGas, gas, to, value: 0n, data }, privateKey).raw)
       return rpc.request<Hex>('eth_sendRawTransaction', [raw])
     },
     async waitForReceipt(hash, timeoutMs = 60_000) {
@@ -98,36 +97,3 @@ export async function createTxSender(rpc: RpcClient, privateKey: Uint8Array): Pr
   return sender
 }
 
-interface Eip1559Fields {
-  chainId: bigint
-  nonce: bigint
-  maxPriorityFeePerGas: bigint
-  maxFeePerGas: bigint
-  gas: bigint
-  to: Uint8Array
-  value: bigint
-  data: Uint8Array
-}
-
-/** 0x02 ‖ RLP([chainId, nonce, tip, maxFee, gas, to, value, data, [], yParity, r, s]). */
-export function signEip1559(tx: Eip1559Fields, privateKey: Uint8Array): Hex {
-  const fields = [
-    bigintToBytes(tx.chainId),
-    bigintToBytes(tx.nonce),
-    bigintToBytes(tx.maxPriorityFeePerGas),
-    bigintToBytes(tx.maxFeePerGas),
-    bigintToBytes(tx.gas),
-    tx.to,
-    bigintToBytes(tx.value),
-    tx.data,
-    [],
-  ]
-  const signature = sign(keccak256(concatBytes(Uint8Array.of(2), rlpEncode(fields))), privateKey)
-  const minimal = (b: Uint8Array) => {
-    let i = 0
-    while (i < b.length && b[i] === 0) i++
-    return b.subarray(i)
-  }
-  const v = bigintToBytes(BigInt(signature[64] as number))
-  return bytesToHex(concatBytes(Uint8Array.of(2), rlpEncode([...fields, v, minimal(signature.subarray(0, 32)), minimal(signature.subarray(32, 64))])))
-}
