@@ -8,7 +8,7 @@ import { qbftBlockCodec } from '../consensus/blockCodec.js'
 import { hasCommitQuorum } from '../consensus/verifyCommittedBlock.js'
 import { createChainCommon } from '../execution/common.js'
 import { nextBaseFee } from '../execution/blockExecution.js'
-import { bytesToHex, hexToFixedBytes } from '../primitives/bytes.js'
+import { bytesToHex, concatBytes, hexToFixedBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
 import type { Logger } from '../primitives/logger.js'
 import type { Network } from '../p2p/network.js'
@@ -27,7 +27,7 @@ import { createNodeMethods } from './nodeMethods.js'
 import { createProofChainReader } from './proofChainReader.js'
 import { startIotService } from '../data/iot/iotService.js'
 import { createAnchorPool } from '../data/anchorPool.js'
-import { anchorRoot, indexAnchors, lookupAnchor, validateBlockAnchors, MAX_ANCHORS_PER_BLOCK } from '../data/anchorIndex.js'
+import { anchorRoot, indexAnchors, lookupAnchor, validateBlockAnchors, MAX_ANCHORS_PER_BLOCK, MAX_ANCHORS_PER_CALL } from '../data/anchorIndex.js'
 import { createDataRpcMethods } from '../data/rpcMethods.js'
 import { DATA_REGISTRY_ADDRESS } from '../data/registry/dataRegistry.js'
 import { genesisToJson } from '../chain/genesis.js'
@@ -249,6 +249,19 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
         () => {}, // Already known or invalid here: gossip from peers is best effort.
       )
     })
+    // Gossip does not replay. A transaction or anchor accepted while this node had no peer on the topic (just
+    // started, or cut off) would otherwise stay here, and an observer never proposes it: offer what we hold
+    // to a peer that joins, as geth announces its pool to a new peer.
+    republishOnTopicJoin(network, 'tx', () => {
+      const { pending, queued } = pool.content()
+      return [...pending, ...queued].map((tx) => tx.serialized)
+    })
+    republishOnTopicJoin(network, 'anchors', () => {
+      const hashes = anchors.take(anchors.pendingCount)
+      const batches: Uint8Array[] = []
+      for (let i = 0; i < hashes.length; i += MAX_ANCHORS_PER_CALL) batches.push(concatBytes(...hashes.slice(i, i + MAX_ANCHORS_PER_CALL)))
+      return batches
+    })
   }
 
   const consensus: QbftDriver | undefined =
@@ -411,6 +424,20 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
   }
 }
 
+
+/** Peers joining a topic within this window share one republish of what the node holds. */
+const REPUBLISH_COALESCE_MS = 1_000
+
+function republishOnTopicJoin(network: Network, topic: 'tx' | 'anchors', held: () => Uint8Array[]): void {
+  let scheduled: ReturnType<typeof setTimeout> | undefined
+  network.onTopicPeer(topic, () => {
+    scheduled ??= setTimeout(() => {
+      scheduled = undefined
+      for (const item of held()) network.publish(topic, item).catch(() => {}) // stopped meanwhile, or no peer left
+    }, REPUBLISH_COALESCE_MS)
+    scheduled.unref?.()
+  })
+}
 
 /** Anchor gossip: the submitted hashes concatenated (32 bytes each). */
 function encodeAnchorGossip(hashes: string[]): Uint8Array {
