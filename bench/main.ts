@@ -30,6 +30,7 @@ const BENCHES: Record<string, BenchEntry> = {
   scale: { module: 'scale', exportName: 'runScaleBench', summary: '1M-account genesis: start time and RSS, throughput vs a small state, eth_getBalance after N txs (default 1M)' },
   limits: { module: 'limits', exportName: 'runLimitsBench', summary: 'physical limits: secp256k1 recover/s, keccak256/s, LMDB fsync commits/s' },
   rpc: { module: 'rpc', exportName: 'runRpcBench', summary: 'CPU per call of the hot JSON-RPC reads, block store encode and decode (in process)' },
+  block: { module: 'block', exportName: 'runBlockBench', summary: 'CPU per ETH transfer of the block path in process, through runTx and through the plain-transfer fast path' },
   rpcServer: { module: 'rpcServer', exportName: 'runRpcServerBench', summary: 'CPU per request of the JSON-RPC HTTP server (stub backend) against bare node:http and net floors' },
 }
 

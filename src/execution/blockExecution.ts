@@ -11,6 +11,7 @@ import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
 import type { StateOverlay } from '../state/stateDb.js'
 import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
 import { orderedTrieRoot } from './orderedTrieRoot.js'
+import { applyPlainTransfer } from './plainTransfer.js'
 import type { ExecutionVmPool } from './vmPool.js'
 
 /** The block context the EVM sees. */
@@ -37,6 +38,14 @@ export interface ExecutionOutcome {
   overlay: StateOverlay
 }
 
+export interface ExecutionOptions {
+  /**
+   * Value transfers to accounts without code skip the EVM (applyPlainTransfer); default true. False runs
+   * every transaction through runTx, for the equivalence test and the benchmark's comparison.
+   */
+  plainTransfers?: boolean
+}
+
 /**
  * Runs transactions with runTx directly (BlockBuilder is quadratic) against one state overlay.
  * mode 'build' skips what does not fit or fails; mode 'validate' requires every transaction to succeed.
@@ -49,10 +58,11 @@ export async function executeTransactions(
   txs: SignedTx[],
   mode: 'build' | 'validate',
   vms?: ExecutionVmPool,
+  options: ExecutionOptions = {},
 ): Promise<ExecutionOutcome> {
   const lease = vms ? await vms.take(overlay) : { vm: await createExecutionVM(common, overlay), release: () => {} }
   try {
-    const outcome = await runTransactions(common, lease.vm, overlay, env, txs, mode)
+    const outcome = await runTransactions(common, lease.vm, overlay, env, txs, mode, options)
     lease.release()
     return outcome
   } catch (error) {
@@ -61,8 +71,17 @@ export async function executeTransactions(
   }
 }
 
-async function runTransactions(common: Common, vm: VM, overlay: StateOverlay, env: BlockEnv, txs: SignedTx[], mode: 'build' | 'validate'): Promise<ExecutionOutcome> {
+async function runTransactions(
+  common: Common,
+  vm: VM,
+  overlay: StateOverlay,
+  env: BlockEnv,
+  txs: SignedTx[],
+  mode: 'build' | 'validate',
+  options: ExecutionOptions,
+): Promise<ExecutionOutcome> {
   const block = createEvmBlock(common, env)
+  const coinbase = new Address(env.coinbase)
   const included: SignedTx[] = []
   const rejected: ExecutionOutcome['rejected'] = []
   const receipts: Omit<TxReceipt, 'blockHash'>[] = []
@@ -72,6 +91,27 @@ async function runTransactions(common: Common, vm: VM, overlay: StateOverlay, en
     if (signed.tx.gasLimit > env.gasLimit - gasUsed) {
       if (mode === 'validate') throw new SteleError(ErrorCode.InvalidBlock, 'block transactions exceed the gas limit')
       rejected.push({ tx: signed, reason: 'does not fit in the block', retry: true })
+      continue
+    }
+    const transfer = options.plainTransfers === false ? undefined : await applyPlainTransfer(overlay.stateManager, signed.tx, signed.from, env.baseFeePerGas, coinbase)
+    if (transfer !== undefined) {
+      gasUsed += transfer.gasUsed
+      receipts.push({
+        type: signed.tx.type,
+        status: 1,
+        cumulativeGasUsed: gasUsed,
+        logsBloom: new Uint8Array(256),
+        logs: [],
+        transactionHash: signed.hash,
+        transactionIndex: included.length,
+        blockNumber: env.number,
+        from: signed.from,
+        to: signed.tx.to?.bytes,
+        contractAddress: undefined,
+        gasUsed: transfer.gasUsed,
+        effectiveGasPrice: effectiveGasPrice(signed, env.baseFeePerGas),
+      })
+      included.push(signed)
       continue
     }
     let result

@@ -64,11 +64,14 @@ export interface LedgerOptions {
   pooledTx?: (hash: Uint8Array) => SignedTx | undefined
   /** Recovers the senders of the other txs of a block (worker threads, one batch); absent, on this thread. */
   recovery?: SignerRecovery
+  /** Plain value transfers skip the EVM (see applyPlainTransfer); default true. */
+  plainTransfers?: boolean
 }
 
 export async function openLedger(store: KvStore, state: StateDb, genesis: Genesis, common: Common, options: LedgerOptions = {}): Promise<Ledger> {
   const blocks = openBlockStore(store)
   const vms = createExecutionVmPool(common)
+  const execution = { plainTransfers: options.plainTransfers ?? true }
   // Decoding with a Common each tx shares, rather than a copy per tx (see createSharedTxCommon).
   const txCommon = createSharedTxCommon(common)
   if (blocks.headNumber() < 0n) await writeGenesis(store, blocks, state, genesis)
@@ -125,7 +128,7 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
     async propose(options) {
       const parent = blocks.head()
       const env = envFor(parent.header, options.timestamp, options.proposer)
-      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, options.candidates, 'build', vms)
+      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, options.candidates, 'build', vms, execution)
       const extraData: QbftExtraData = { vanity: options.anchorRoot, validators: options.validators, vote: undefined, round: options.round, seals: [] }
       const header = headerFrom(parent, env, outcome, extraData)
       const block: Block = { header, hash: blockHash(header), transactions: outcome.included.map((t) => t.serialized), anchors: options.anchors }
@@ -142,7 +145,7 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
       if (block.header.baseFeePerGas !== env.baseFeePerGas) throw new SteleError(ErrorCode.InvalidBlock, 'wrong baseFeePerGas')
       if (block.header.gasLimit !== env.gasLimit) throw new SteleError(ErrorCode.InvalidBlock, 'wrong gasLimit')
       const txs = await decodeForExecution(block)
-      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, txs, 'validate', vms)
+      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, txs, 'validate', vms, execution)
       checkExecutedHeader(block.header, outcome)
       return { block, senders: txs.map((t) => t.from), outcome }
     },

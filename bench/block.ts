@@ -1,0 +1,112 @@
+import { loadavg } from 'node:os'
+import type { Genesis } from '../src/chain/genesis.js'
+import type { Block, SignedTx } from '../src/chain/types.js'
+import { createChainCommon } from '../src/execution/common.js'
+import { openLedger } from '../src/node/ledger.js'
+import { bytesToHex, hexToBytes } from '../src/primitives/bytes.js'
+import { createFlatStateDb } from '../src/state/flatStateDb.js'
+import { createMemoryStore } from '../src/state/kvStore.js'
+import { deriveDevKeys, type DevKey } from '../test/fixtures/devAccounts.js'
+import { signEip1559Tx } from '../test/fixtures/rawTx.js'
+import { progress, round } from './lib/stats.js'
+
+const CHAIN_ID = 1337n
+const SENDERS = 64
+/** A multiple of SENDERS, so every sender has the same number of transfers in each block. */
+const TXS_PER_BLOCK = 1_024
+const BLOCKS = 4
+/** Measured rounds, after one unmeasured warm-up round of each mode (JIT). */
+const ROUNDS = 5
+
+export interface BlockBenchOptions {
+  txs?: number
+}
+
+/** Process CPU in ms: steadier than wall time on a shared host for one-thread work. */
+function cpuMs(): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+/**
+ * `npm run bench -- block`: CPU per ETH transfer of the block path in process (propose: execute, state root,
+ * trie roots; then commit to an in-memory store), with plain transfers through runTx and through the
+ * fast path (applyPlainTransfer), alternated in rounds so host load hits both alike.
+ */
+export async function runBlockBench(options: BlockBenchOptions = {}): Promise<object> {
+  const keys = deriveDevKeys(SENDERS)
+  const perBlock = options.txs !== undefined ? SENDERS * Math.max(1, Math.floor(options.txs / BLOCKS / SENDERS)) : TXS_PER_BLOCK
+  progress(`block: signing ${perBlock * BLOCKS} transfers`)
+  const recipients = Array.from({ length: 256 }, (_, i) => hexToBytes(`0x${(i + 1).toString(16).padStart(4, '0')}${'42'.repeat(18)}`))
+  const blocks: Uint8Array[][] = []
+  for (let b = 0; b < BLOCKS; b++) {
+    blocks.push(
+      Array.from({ length: perBlock }, (_, i) => {
+        const sender = keys[i % SENDERS] as DevKey
+        const nonce = BigInt(b * (perBlock / SENDERS) + Math.floor(i / SENDERS))
+        const fields = { chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: 1n, maxFeePerGas: 10n ** 10n, gas: 21_000n, to: recipients[(b * perBlock + i) % recipients.length]!, value: 1n, data: new Uint8Array(0) }
+        return hexToBytes(signEip1559Tx(fields, sender.privateKey).raw)
+      }),
+    )
+  }
+  const genesis: Genesis = {
+    chainId: CHAIN_ID,
+    timestamp: 0n,
+    gasLimit: 1_000_000_000n,
+    baseFeePerGas: 1_000_000_000n,
+    validators: [keys[0]!.address],
+    permittedPeers: [],
+    blockPeriodMs: 0,
+    requestTimeoutMs: 1000,
+    roundTimeoutCapMs: 10_000,
+    alloc: new Map(keys.map((k) => [bytesToHex(k.address), { balance: 10n ** 24n, nonce: 0n, code: undefined, storage: new Map() }])),
+  }
+  const loadBefore = loadavg()[0] ?? 0
+  const samples: Record<'evm' | 'fastPath', { proposeUs: number[]; commitUs: number[]; roots: string[] }> = {
+    evm: { proposeUs: [], commitUs: [], roots: [] },
+    fastPath: { proposeUs: [], commitUs: [], roots: [] },
+  }
+  for (let r = -1; r < ROUNDS; r++) {
+    for (const mode of ['evm', 'fastPath'] as const) {
+      progress(r < 0 ? `block: warm-up, ${mode}` : `block: round ${r + 1}/${ROUNDS}, ${mode}`)
+      const store = createMemoryStore()
+      const ledger = await openLedger(store, createFlatStateDb(store), genesis, createChainCommon(CHAIN_ID), { plainTransfers: mode === 'fastPath' })
+      let proposeMs = 0
+      let commitMs = 0
+      for (let b = 0; b < BLOCKS; b++) {
+        // Decoded and recovered outside the measurement: admission, not the block path.
+        const candidates: SignedTx[] = ledger.decodeTransactions({ transactions: blocks[b]! } as Block)
+        const started = cpuMs()
+        const executed = await ledger.propose({ candidates, anchors: [], anchorRoot: new Uint8Array(32), timestamp: BigInt(b + 1), proposer: keys[0]!.address, round: 0, validators: [keys[0]!.address] })
+        const proposed = cpuMs()
+        if (executed.block.transactions.length !== perBlock) throw new Error(`block ${b + 1} holds ${executed.block.transactions.length} of ${perBlock} transfers`)
+        await ledger.commit(executed, executed.block.header)
+        commitMs += cpuMs() - proposed
+        proposeMs += proposed - started
+        if (b === BLOCKS - 1) samples[mode].roots.push(bytesToHex(executed.block.header.stateRoot))
+      }
+      if (r < 0) continue
+      samples[mode].proposeUs.push((proposeMs * 1000) / (perBlock * BLOCKS))
+      samples[mode].commitUs.push((commitMs * 1000) / (perBlock * BLOCKS))
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+  const figures = (mode: 'evm' | 'fastPath') => ({
+    proposeCpuUsPerTransfer: round(median(samples[mode].proposeUs)),
+    commitCpuUsPerTransfer: round(median(samples[mode].commitUs)),
+    rounds: samples[mode].proposeUs.map((p, i) => round(p + (samples[mode].commitUs[i] as number))),
+  })
+  const evm = figures('evm')
+  const fastPath = figures('fastPath')
+  const sameRoots = new Set([...samples.evm.roots, ...samples.fastPath.roots]).size === 1
+  return {
+    transfersPerBlock: perBlock,
+    blocks: BLOCKS,
+    rounds: ROUNDS,
+    evm,
+    fastPath,
+    proposeSpeedup: round((evm.proposeCpuUsPerTransfer as number) / (fastPath.proposeCpuUsPerTransfer as number)),
+    sameStateRoots: sameRoots,
+    hostLoadAvg: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? 0, 2) },
+  }
+}

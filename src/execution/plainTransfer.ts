@@ -1,0 +1,93 @@
+import type { StateManagerInterface } from '@ethereumjs/common'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { Account, Address, KECCAK256_NULL } from '@ethereumjs/util'
+import { equalBytes } from '../primitives/bytes.js'
+
+const MAX_UINT256 = (1n << 256n) - 1n
+
+/**
+ * Addresses whose first 18 bytes are zero are left to the EVM: the precompiles (0x01–0x0a under Cancun,
+ * more in later forks) live there, and a call to one runs code even when the account has none.
+ */
+function mayBePrecompile(address: Uint8Array): boolean {
+  for (let i = 0; i < 18; i++) if (address[i] !== 0) return false
+  return true
+}
+
+/**
+ * The most common transaction, a value transfer to an account without code, applied without the EVM.
+ *
+ * It makes exactly the state changes runTx makes under Cancun, in runTx's order, so the state root is the
+ * same: the sender pays gasLimit × price and its nonce moves, the value moves, the unused gas is refunded,
+ * the coinbase gets the priority fee, and each touched account left empty is deleted (EIP-161). Gas used
+ * is the intrinsic gas: with no code at the target nothing else runs.
+ *
+ * Anything else returns undefined before touching the state, and the caller runs the tx through runTx:
+ * contract creation, a target with code or in the precompile range, and every tx runTx would refuse (so
+ * refusals keep runTx's wording). `src/execution/plainTransfer.test.ts` checks it against runTx.
+ */
+export async function applyPlainTransfer(
+  state: StateManagerInterface,
+  tx: TypedTransaction,
+  from: Uint8Array,
+  baseFee: bigint,
+  coinbase: Address,
+): Promise<{ gasUsed: bigint } | undefined> {
+  const to = tx.to
+  if (to === undefined || mayBePrecompile(to.bytes) || tx.type > 2) return undefined
+  const gasUsed = tx.getIntrinsicGas()
+  if (tx.gasLimit < gasUsed || tx.value < 0n) return undefined
+
+  let gasPrice: bigint
+  let inclusionFee: bigint
+  let maxCost = tx.value
+  let upfrontCost: bigint
+  if (tx.type === 2) {
+    const { maxFeePerGas, maxPriorityFeePerGas } = tx as TypedTransaction & { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
+    if (maxFeePerGas < baseFee) return undefined
+    inclusionFee = maxPriorityFeePerGas < maxFeePerGas - baseFee ? maxPriorityFeePerGas : maxFeePerGas - baseFee
+    gasPrice = inclusionFee + baseFee
+    maxCost += tx.gasLimit * maxFeePerGas
+    upfrontCost = tx.gasLimit * gasPrice + tx.value
+  } else {
+    gasPrice = (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
+    if (gasPrice < baseFee) return undefined
+    inclusionFee = gasPrice - baseFee
+    upfrontCost = tx.gasLimit * gasPrice + tx.value
+  }
+
+  const sender = new Address(from)
+  const senderBefore = await state.getAccount(sender)
+  const nonce = senderBefore?.nonce ?? 0n
+  const balance = senderBefore?.balance ?? 0n
+  if (senderBefore !== undefined && !equalBytes(senderBefore.codeHash, KECCAK256_NULL)) return undefined // EIP-3607
+  if (balance < upfrontCost || balance < maxCost || nonce !== tx.nonce) return undefined
+  const targetBefore = equalBytes(to.bytes, from) ? senderBefore : await state.getAccount(to)
+  if (targetBefore !== undefined && !equalBytes(targetBefore.codeHash, KECCAK256_NULL)) return undefined
+  if ((targetBefore?.balance ?? 0n) + tx.value > MAX_UINT256) return undefined
+
+  // From here on, runTx's writes in runTx's order (each read sees the previous write: the sender may be
+  // the target or the coinbase).
+  const payer = (await state.getAccount(sender)) ?? new Account()
+  payer.balance -= tx.gasLimit * gasPrice
+  payer.nonce += 1n
+  await state.putAccount(sender, payer)
+  const spender = (await state.getAccount(sender)) ?? new Account()
+  spender.balance -= tx.value
+  await state.putAccount(sender, spender)
+  const target = (await state.getAccount(to)) ?? new Account()
+  target.balance += tx.value
+  await state.putAccount(to, target)
+  const refunded = (await state.getAccount(sender)) ?? new Account()
+  refunded.balance += (tx.gasLimit - gasUsed) * gasPrice
+  await state.putAccount(sender, refunded)
+  const miner = (await state.getAccount(coinbase)) ?? new Account()
+  miner.balance += gasUsed * inclusionFee
+  await state.putAccount(coinbase, miner)
+
+  for (const touched of [sender, to, coinbase]) {
+    const account = await state.getAccount(touched)
+    if (account === undefined || account.isEmpty()) await state.deleteAccount(touched)
+  }
+  return { gasUsed }
+}
