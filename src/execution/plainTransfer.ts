@@ -1,4 +1,4 @@
-import type { StateManagerInterface } from '@ethereumjs/common'
+import { Hardfork, type StateManagerInterface } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Account, Address, KECCAK256_NULL } from '@ethereumjs/util'
 import { equalBytes } from '../primitives/bytes.js'
@@ -34,7 +34,8 @@ export async function applyPlainTransfer(
   coinbase: Address,
 ): Promise<{ gasUsed: bigint } | undefined> {
   const to = tx.to
-  if (to === undefined || mayBePrecompile(to.bytes) || tx.type > 2) return undefined
+  // The rules below are Cancun's; a later fork (EIP-7623's calldata floor, EIP-7702 delegations) goes to runTx.
+  if (to === undefined || mayBePrecompile(to.bytes) || tx.type > 2 || tx.common.hardfork() !== Hardfork.Cancun) return undefined
   const gasUsed = tx.getIntrinsicGas()
   if (tx.gasLimit < gasUsed || tx.value < 0n) return undefined
 
