@@ -24,6 +24,8 @@ export interface LocalnetBenchOptions {
   txs?: number
   /** Run validator 0 under `node --cpu-prof`; the profile is kept in bench/results/ and summarized. */
   profile?: boolean
+  /** Offer this many transfers per second in all (spread evenly over the nodes); default: as fast as answered. */
+  rate?: number
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -140,7 +142,15 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
     const cpuBefore = children.map((c) => cpuSecondsOf(c.pid))
     const started = performance.now()
     const reports = await Promise.all(
-      byNode.map((txs, i) => sendBodies((body) => clients[i]!.post(body), prepareBatches(txs.map((t) => t.raw), BATCH_SIZE), { inFlight: IN_FLIGHT_PER_NODE, perBody: BATCH_SIZE, total: txs.length, budgetMs: 120_000 })),
+      byNode.map((txs, i) =>
+        sendBodies((body) => clients[i]!.post(body), prepareBatches(txs.map((t) => t.raw), BATCH_SIZE), {
+          inFlight: IN_FLIGHT_PER_NODE,
+          perBody: BATCH_SIZE,
+          total: txs.length,
+          budgetMs: 120_000,
+          ...(options.rate !== undefined ? { ratePerSec: options.rate / byNode.length } : {}),
+        }),
+      ),
     )
     const submitted = performance.now()
     const hashes = byNode.flatMap((txs) => txs.map((t) => t.hash))
@@ -165,6 +175,7 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
       validators,
       txs: total,
       warmupTxs: warmup,
+      offeredTps: options.rate ?? 'as fast as answered',
       rejected: reports.reduce((n, r) => n + r.rejected.size, 0),
       firstError: reports.find((r) => r.firstError)?.firstError,
       missing,

@@ -10,6 +10,7 @@ export interface BenchOptions {
   nodes?: ('stele' | 'anvil')[]
   profile?: boolean
   phaseBudgetMs?: number
+  rate?: number
   signal: AbortSignal
 }
 
@@ -34,7 +35,7 @@ const BENCHES: Record<string, BenchEntry> = {
   rpcServer: { module: 'rpcServer', exportName: 'runRpcServerBench', summary: 'CPU per request of the JSON-RPC HTTP server (stub backend) against bare node:http and net floors' },
 }
 
-const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil] [--phase-sec S] [--profile]
+const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil] [--phase-sec S] [--rate TPS] [--profile]
 
 Prints one JSON document on stdout; progress goes to stderr.
 
@@ -50,6 +51,8 @@ options:
   --node KIND      dev: run one node only (stele or anvil); repeatable
   --phase-sec S    dev: stop submitting a phase after S seconds (default 40), so a slow node
                    cannot stretch the run; the JSON's "sent" says how many went out
+  --rate TPS       localnet: offer this many transfers per second in all (open loop), so finality is
+                   measured at that rate rather than at saturation; default: as fast as answered
   --profile        dev: run stele under node --cpu-prof; the profile is saved in bench/results/
                    and its top functions and packages by self time are added to the JSON
   --help           this text
@@ -111,6 +114,10 @@ function parseArgs(argv: string[]): { name: string; options: Omit<BenchOptions, 
       const sec = Number(argv[++i])
       if (!(sec > 0)) throw new Error(`--phase-sec needs a positive number, got ${argv[i]}`)
       options.phaseBudgetMs = sec * 1000
+    } else if (arg === '--rate') {
+      const rate = Number(argv[++i])
+      if (!(rate > 0)) throw new Error(`--rate needs a positive number, got ${argv[i]}`)
+      options.rate = rate
     } else if (arg === '--profile') {
       options.profile = true
     } else if (arg === '--node') {

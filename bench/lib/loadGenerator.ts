@@ -27,9 +27,15 @@ export function prepareBatches(raws: readonly string[], batchSize: number): Buff
 /**
  * Posts pre-serialized bodies with `inFlight` requests outstanding (`post` is JsonRpcClient.post, or
  * RawHttpClient.send with bodies wrapped by buildRequest). `perBody` is how many transactions
- * each body carries (1 for single requests); request ids are the transaction indexes.
+ * each body carries (1 for single requests); request ids are the transaction indexes. With `ratePerSec`,
+ * bodies also start no sooner than their turn at that many transactions per second (an open-loop load:
+ * latency measured at a given rate rather than at saturation).
  */
-export async function sendBodies(post: (body: Buffer) => Promise<string>, bodies: readonly Buffer[], options: { inFlight: number; perBody: number; total: number; budgetMs?: number; signal?: AbortSignal }): Promise<SendReport> {
+export async function sendBodies(
+  post: (body: Buffer) => Promise<string>,
+  bodies: readonly Buffer[],
+  options: { inFlight: number; perBody: number; total: number; budgetMs?: number; ratePerSec?: number; signal?: AbortSignal },
+): Promise<SendReport> {
   const report: SendReport = { submittedAt: new Float64Array(options.total), startedAt: performance.now(), finishedAt: 0, sent: 0, rejected: new Set(), firstError: undefined }
   const deadline = report.startedAt + (options.budgetMs ?? Number.POSITIVE_INFINITY)
   let next = 0
@@ -37,6 +43,11 @@ export async function sendBodies(post: (body: Buffer) => Promise<string>, bodies
     while (next < bodies.length && !options.signal?.aborted && performance.now() < deadline) {
       const index = next++
       const first = index * options.perBody
+      if (options.ratePerSec !== undefined) {
+        const due = report.startedAt + (first / options.ratePerSec) * 1000
+        const wait = due - performance.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      }
       const last = Math.min(first + options.perBody, options.total)
       report.submittedAt.fill(performance.now(), first, last)
       let text: string
