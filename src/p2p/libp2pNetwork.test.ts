@@ -100,26 +100,28 @@ test('libp2p network: a burst of transactions arrives complete, each once (batch
   }
 })
 
-test('libp2p network: a consensus payload published twice is delivered twice, each publish once; other topics deduplicate', async () => {
+test('libp2p network: a payload published twice is delivered twice, each publish once, on every topic', async () => {
   const keys = nodeKeys(3)
   const networks = await startChain(keys, new Set(keys.map(peerIdFromNodeKey)))
   const [a, b, c] = networks as [Libp2pNetwork, Libp2pNetwork, Libp2pNetwork]
   try {
     await waitConnected(networks)
-    await waitGossipReady(networks, 'consensus')
-    await waitGossipReady(networks, 'anchors')
+    for (const topic of ['consensus', 'anchors', 'tx'] as const) await waitGossipReady(networks, topic)
     const got = new Map<string, string[]>([[b.peerId, []], [c.peerId, []]])
     for (const net of [b, c]) {
-      net.subscribe('consensus', (data) => got.get(net.peerId)?.push(`consensus:${data.join(',')}`))
-      net.subscribe('anchors', (data) => got.get(net.peerId)?.push(`anchors:${data.join(',')}`))
+      for (const topic of ['consensus', 'anchors', 'tx'] as const) net.subscribe(topic, (data) => got.get(net.peerId)?.push(`${topic}:${data.join(',')}`))
     }
-    // A re-send (same bytes) must get through: a validator that missed the first copy needs it.
+    // A re-send (same bytes) must get through: a validator that missed the first copy needs it, and so does
+    // a peer offered a transaction whose first publish reached nobody (gossipsub marks even that one seen).
     await a.publish('consensus', Uint8Array.of(1))
     await a.publish('consensus', Uint8Array.of(1))
     await a.publish('anchors', Uint8Array.of(9))
     await a.publish('anchors', Uint8Array.of(9))
+    await a.publish('tx', Uint8Array.of(7))
+    await waitFor(() => [b, c].every((n) => got.get(n.peerId)?.includes('tx:7')), 'first tx batch delivered')
+    await a.publish('tx', Uint8Array.of(7)) // a batch of its own, with the same bytes as the first
     await a.publish('consensus', Uint8Array.of(2))
-    await waitFor(() => [b, c].every((n) => got.get(n.peerId)?.includes('consensus:2')), 'marker delivered')
+    await waitFor(() => [b, c].every((n) => got.get(n.peerId)?.includes('consensus:2') && got.get(n.peerId)?.filter((m) => m === 'tx:7').length === 2), 'markers delivered')
     // Let any forwarded duplicate (b relays to c and c to b) arrive before counting: one heartbeat.
     const settled = Date.now() + 300
     await waitFor(() => Date.now() >= settled, 'forwarding settled')
@@ -127,7 +129,8 @@ test('libp2p network: a consensus payload published twice is delivered twice, ea
       const seen = got.get(net.peerId) as string[]
       assert.equal(seen.filter((m) => m === 'consensus:1').length, 2, `${net.peerId}: both publishes of 1, each once`)
       assert.equal(seen.filter((m) => m === 'consensus:2').length, 1)
-      assert.equal(seen.filter((m) => m === 'anchors:9').length, 1, 'an identical anchors payload is deduplicated')
+      assert.equal(seen.filter((m) => m === 'anchors:9').length, 2, 'both anchors publishes, each once')
+      assert.equal(seen.filter((m) => m === 'tx:7').length, 2, 'both tx batches, each once')
     }
   } finally {
     await Promise.all(networks.map((n) => n.stop()))
@@ -353,16 +356,24 @@ test('libp2p network: malformed gossip from a permitted peer is dropped; honest 
     const got: string[] = []
     a.subscribe('tx', (data) => got.push(`tx:${data.length}`))
     a.subscribe('consensus', (data) => got.push(`consensus:${data.length}`))
-    // A batch whose item claims more bytes than it holds, an item over the tx limit, an oversized
-    // consensus message: all rejected by the topic validators.
-    await raw.services.pubsub.publish('/stele/1/tx', Uint8Array.of(0, 0, 0, 9, 1, 2))
+    // Every payload travels behind an 8-byte publish nonce. Rejected by the topic validators: a message shorter
+    // than the nonce, a batch whose item claims more bytes than it holds, an item over the tx limit, and a
+    // consensus message one byte over its limit.
+    const nonce = (n: number) => Uint8Array.of(0, 0, 0, 0, 0, 0, 0, n)
+    const withNonce = (n: number, payload: Uint8Array) => {
+      const out = new Uint8Array(8 + payload.length)
+      out.set(nonce(n))
+      out.set(payload, 8)
+      return out
+    }
+    await raw.services.pubsub.publish('/stele/1/tx', Uint8Array.of(1, 2, 3))
+    await raw.services.pubsub.publish('/stele/1/tx', withNonce(1, Uint8Array.of(0, 0, 0, 9, 1, 2)))
     const overLimit = new Uint8Array(4 + 256 * 1024 + 1)
     new DataView(overLimit.buffer).setUint32(0, 256 * 1024 + 1)
-    await raw.services.pubsub.publish('/stele/1/tx', overLimit)
-    // (Consensus payloads travel behind an 8-byte publish nonce: this one is one byte over the limit after it.)
+    await raw.services.pubsub.publish('/stele/1/tx', withNonce(2, overLimit))
     await raw.services.pubsub.publish('/stele/1/consensus', new Uint8Array(8 + 4 * 1024 * 1024 - 64 * 1024 + 1))
     // A well-formed batch from the same peer is accepted, proving the earlier ones were seen.
-    await raw.services.pubsub.publish('/stele/1/tx', Uint8Array.of(0, 0, 0, 2, 7, 7))
+    await raw.services.pubsub.publish('/stele/1/tx', withNonce(3, Uint8Array.of(0, 0, 0, 2, 7, 7)))
     await waitFor(() => got.length >= 1, 'well-formed batch delivered')
     await b.publish('consensus', Uint8Array.of(1, 2, 3))
     await waitFor(() => got.length >= 2, 'honest gossip delivered')

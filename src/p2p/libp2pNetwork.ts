@@ -79,8 +79,8 @@ export interface Libp2pNetworkConfig {
   /** Gossipsub heartbeat; small networks can afford a short one, which heals meshes quickly. */
   heartbeatIntervalMs?: number
   /**
-   * How long gossipsub remembers a message id (default 2 minutes): an identical payload published again
-   * within this time is not delivered again.
+   * How long gossipsub remembers a message id (default 2 minutes): a forwarded copy of one publish arriving
+   * again within this time is not delivered again (a new publish of the same bytes is: see PUBLISH_NONCE_BYTES).
    */
   gossipSeenTtlMs?: number
   /** Prefix of wire topic names, e.g. `/stele/<chain id>`; nodes must agree on it. */
@@ -123,11 +123,13 @@ export const BATCHED_TOPICS: ReadonlySet<Topic> = new Set<Topic>(['tx', 'telemet
 const GOSSIP_BATCH_MAX_BYTES = 1024 * 1024
 
 /**
- * Topics whose every publish is a new gossip message, even with identical bytes: the payload travels behind an
- * 8-byte publish nonce (stripped on receipt), so gossipsub's duplicate filter (message id = hash of the data)
- * does not swallow a deliberate re-send. Consensus re-sends its round's messages to peers that missed them.
+ * Every publish is a new gossip message, even with identical bytes: the payload (a batch, on batched topics)
+ * travels behind an 8-byte publish nonce, stripped on receipt, so gossipsub's duplicate filter (message id =
+ * hash of the data) does not swallow a deliberate re-send. Copies of one publish forwarded along different
+ * paths keep one id and are still delivered once. Consensus re-sends its round's messages to peers that
+ * missed them; a node re-offers its pool to a peer that joins. Without the nonce, a transaction first
+ * published while no peer could take it was marked seen, and its re-offer was dropped as a duplicate.
  */
-export const REPUBLISHABLE_TOPICS: ReadonlySet<Topic> = new Set<Topic>(['consensus'])
 const PUBLISH_NONCE_BYTES = 8
 /**
  * A peer's subscription arrives over its stream to us; ours to it may still be opening. Topic-peer listeners
@@ -224,14 +226,12 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
   for (const [wire, topic] of topicByWire) {
     const max = TOPIC_MAX_BYTES[topic]
     pubsub.topicValidators.set(wire, (_peer, message) => {
-      if (REPUBLISHABLE_TOPICS.has(topic)) {
-        const length = message.data.length - PUBLISH_NONCE_BYTES
-        return length >= 0 && length <= max ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
-      }
-      if (!BATCHED_TOPICS.has(topic)) return message.data.length <= max ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
-      if (message.data.length > GOSSIP_BATCH_MAX_BYTES) return TopicValidatorResult.Reject
+      const length = message.data.length - PUBLISH_NONCE_BYTES
+      if (length < 0) return TopicValidatorResult.Reject
+      if (!BATCHED_TOPICS.has(topic)) return length <= max ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+      if (length > GOSSIP_BATCH_MAX_BYTES) return TopicValidatorResult.Reject
       try {
-        decodeGossipBatch(message.data, max)
+        decodeGossipBatch(message.data.subarray(PUBLISH_NONCE_BYTES), max)
         return TopicValidatorResult.Accept
       } catch {
         return TopicValidatorResult.Reject
@@ -284,9 +284,8 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     let items: Uint8Array[]
     try {
       // The topic validator has already refused batches that do not decode; this is belt and braces.
-      if (BATCHED_TOPICS.has(topic)) items = decodeGossipBatch(msg.data, TOPIC_MAX_BYTES[topic])
-      else if (REPUBLISHABLE_TOPICS.has(topic)) items = [msg.data.subarray(PUBLISH_NONCE_BYTES)]
-      else items = [msg.data]
+      const payload = msg.data.subarray(PUBLISH_NONCE_BYTES)
+      items = BATCHED_TOPICS.has(topic) ? decodeGossipBatch(payload, TOPIC_MAX_BYTES[topic]) : [payload]
     } catch (error) {
       logger.warn('undecodable gossip batch', { topic, from, error: errorMessage(error) })
       return
@@ -329,7 +328,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     batch.items = []
     batch.bytes = 0
     if (!running) return
-    pubsub.publish(wireTopic(topic), encodeGossipBatch(items)).catch((error: unknown) => {
+    pubsub.publish(wireTopic(topic), withPublishNonce(encodeGossipBatch(items))).catch((error: unknown) => {
       logger.warn('gossip batch publish failed', { topic, items: items.length, error: errorMessage(error) })
     })
   }
@@ -533,7 +532,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
         return
       }
       try {
-        await pubsub.publish(wireTopic(topic), REPUBLISHABLE_TOPICS.has(topic) ? withPublishNonce(data) : data)
+        await pubsub.publish(wireTopic(topic), withPublishNonce(data))
       } catch (cause) {
         throw new SteleError(ErrorCode.Network, `publish on ${topic} failed`, { cause })
       }
