@@ -13,7 +13,8 @@ import { createChainCommon } from './common.js'
 import { applyPlainTransfer } from './plainTransfer.js'
 
 const common = createChainCommon(1337n)
-const keys = [1, 2, 3].map((i) => new Uint8Array(32).fill(i))
+/** The fourth sender is not in genesis: only a free, zero-value transaction from it is valid. */
+const keys = [1, 2, 3, 4].map((i) => new Uint8Array(32).fill(i))
 const senders = keys.map((k) => privateToAddress(k))
 /** In genesis with nothing in it: EIP-161 deletes it once a transaction touches it. */
 const EMPTY = new Uint8Array(20).fill(0xee)
@@ -70,7 +71,7 @@ function sign(plan: TxPlan, nonce: bigint): SignedTx {
 }
 
 const planArb: fc.Arbitrary<TxPlan> = fc.record({
-  sender: fc.integer({ min: 0, max: 2 }),
+  sender: fc.integer({ min: 0, max: 3 }),
   nonceOffset: fc.constantFrom(0, 0, 0, 0, 1, -1),
   target: fc.integer({ min: 0, max: TARGETS.length - 1 }),
   value: fc.constantFrom(0n, 1n, 10n ** 15n, 10n ** 22n),
@@ -98,7 +99,7 @@ test('plain transfers skip the EVM with the same roots, receipts and refusals as
   console.log(`plain transfer property seed: ${seed} (replay with FUZZ_SEED=${seed})`)
   await fc.assert(
     fc.asyncProperty(fc.array(planArb, { minLength: 1, maxLength: 12 }), fc.constantFrom(0n, 7n), fc.integer({ min: 0, max: COINBASES.length - 1 }), async (plans, baseFee, coinbaseIndex) => {
-      const nextNonce = [0n, 0n, 0n]
+      const nextNonce = [0n, 0n, 0n, 0n]
       const txs = plans.map((plan) => {
         const nonce = nextNonce[plan.sender]! + BigInt(plan.nonceOffset)
         nextNonce[plan.sender] = nextNonce[plan.sender]! + 1n

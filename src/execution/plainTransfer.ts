@@ -17,8 +17,8 @@ function mayBePrecompile(address: Uint8Array): boolean {
 /**
  * The most common transaction, a value transfer to an account without code, applied without the EVM.
  *
- * It makes exactly the state changes runTx makes under Cancun, in runTx's order, so the state root is the
- * same: the sender pays gasLimit × price and its nonce moves, the value moves, the unused gas is refunded,
+ * It leaves the state exactly as runTx does under Cancun (runTx's changes applied in runTx's order, each
+ * account read and written once), so the state root is the same: the sender pays gasLimit × price and its nonce moves, the value moves, the unused gas is refunded,
  * the coinbase gets the priority fee, and each touched account left empty is deleted (EIP-161). Gas used
  * is the intrinsic gas: with no code at the target nothing else runs.
  *
@@ -67,28 +67,30 @@ export async function applyPlainTransfer(
   if (targetBefore !== undefined && !equalBytes(targetBefore.codeHash, KECCAK256_NULL)) return undefined
   if ((targetBefore?.balance ?? 0n) + tx.value > MAX_UINT256) return undefined
 
-  // From here on, runTx's writes in runTx's order (each read sees the previous write: the sender may be
-  // the target or the coinbase).
-  const payer = (await state.getAccount(sender)) ?? new Account()
+  // runTx's writes, in runTx's order, on one object per distinct address (the sender may also be the target
+  // or the coinbase, and then sees the earlier changes), each read and stored once. There is no checkpoint
+  // between them, so only the final values reach the state.
+  const accounts = new Map<string, { address: Address; account: Account }>()
+  const touch = async (address: Address): Promise<Account> => {
+    const key = address.toString()
+    let entry = accounts.get(key)
+    if (entry === undefined) {
+      entry = { address, account: (await state.getAccount(address)) ?? new Account() }
+      accounts.set(key, entry)
+    }
+    return entry.account
+  }
+  const payer = await touch(sender)
   payer.balance -= tx.gasLimit * gasPrice
   payer.nonce += 1n
-  await state.putAccount(sender, payer)
-  const spender = (await state.getAccount(sender)) ?? new Account()
-  spender.balance -= tx.value
-  await state.putAccount(sender, spender)
-  const target = (await state.getAccount(to)) ?? new Account()
-  target.balance += tx.value
-  await state.putAccount(to, target)
-  const refunded = (await state.getAccount(sender)) ?? new Account()
-  refunded.balance += (tx.gasLimit - gasUsed) * gasPrice
-  await state.putAccount(sender, refunded)
-  const miner = (await state.getAccount(coinbase)) ?? new Account()
-  miner.balance += gasUsed * inclusionFee
-  await state.putAccount(coinbase, miner)
-
-  for (const touched of [sender, to, coinbase]) {
-    const account = await state.getAccount(touched)
-    if (account === undefined || account.isEmpty()) await state.deleteAccount(touched)
+  payer.balance -= tx.value
+  ;(await touch(to)).balance += tx.value
+  payer.balance += (tx.gasLimit - gasUsed) * gasPrice
+  ;(await touch(coinbase)).balance += gasUsed * inclusionFee
+  // EIP-161: a touched account left empty is deleted.
+  for (const { address, account } of accounts.values()) {
+    if (account.isEmpty()) await state.deleteAccount(address)
+    else await state.putAccount(address, account)
   }
   return { gasUsed }
 }
