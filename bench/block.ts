@@ -12,15 +12,12 @@ import { progress, round } from './lib/stats.js'
 
 const CHAIN_ID = 1337n
 const SENDERS = 64
-/** A multiple of SENDERS, so every sender has the same number of transfers in each block. */
-const TXS_PER_BLOCK = 1_024
-const BLOCKS = 4
+/** Transfers per round at every block size; block sizes are multiples of SENDERS (same count per sender). */
+const TXS_PER_ROUND = 4_096
+/** Large blocks (batched load) and small ones (single requests: about 35 per block in the dev bench). */
+const BLOCK_SIZES = [1_024, 64]
 /** Measured rounds, after one unmeasured warm-up round of each mode (JIT). */
 const ROUNDS = 5
-
-export interface BlockBenchOptions {
-  txs?: number
-}
 
 /** Process CPU in ms: steadier than wall time on a shared host for one-thread work. */
 function cpuMs(): number {
@@ -31,24 +28,11 @@ function cpuMs(): number {
 /**
  * `npm run bench -- block`: CPU per ETH transfer of the block path in process (propose: execute, state root,
  * trie roots; then commit to an in-memory store), with plain transfers through runTx and through the
- * fast path (applyPlainTransfer), alternated in rounds so host load hits both alike.
+ * fast path (applyPlainTransfer), alternated in rounds so host load hits both alike; for large and small
+ * blocks, since small ones pay the per-block costs over fewer transfers.
  */
-export async function runBlockBench(options: BlockBenchOptions = {}): Promise<object> {
+export async function runBlockBench(): Promise<object> {
   const keys = deriveDevKeys(SENDERS)
-  const perBlock = options.txs !== undefined ? SENDERS * Math.max(1, Math.floor(options.txs / BLOCKS / SENDERS)) : TXS_PER_BLOCK
-  progress(`block: signing ${perBlock * BLOCKS} transfers`)
-  const recipients = Array.from({ length: 256 }, (_, i) => hexToBytes(`0x${(i + 1).toString(16).padStart(4, '0')}${'42'.repeat(18)}`))
-  const blocks: Uint8Array[][] = []
-  for (let b = 0; b < BLOCKS; b++) {
-    blocks.push(
-      Array.from({ length: perBlock }, (_, i) => {
-        const sender = keys[i % SENDERS] as DevKey
-        const nonce = BigInt(b * (perBlock / SENDERS) + Math.floor(i / SENDERS))
-        const fields = { chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: 1n, maxFeePerGas: 10n ** 10n, gas: 21_000n, to: recipients[(b * perBlock + i) % recipients.length]!, value: 1n, data: new Uint8Array(0) }
-        return hexToBytes(signEip1559Tx(fields, sender.privateKey).raw)
-      }),
-    )
-  }
   const genesis: Genesis = {
     chainId: CHAIN_ID,
     timestamp: 0n,
@@ -62,18 +46,37 @@ export async function runBlockBench(options: BlockBenchOptions = {}): Promise<ob
     alloc: new Map(keys.map((k) => [bytesToHex(k.address), { balance: 10n ** 24n, nonce: 0n, code: undefined, storage: new Map() }])),
   }
   const loadBefore = loadavg()[0] ?? 0
+  const bySize: Record<string, unknown> = {}
+  for (const perBlock of BLOCK_SIZES) bySize[`${perBlock}PerBlock`] = await measureBlockSize(keys, genesis, perBlock, TXS_PER_ROUND / perBlock)
+  return { transfersPerRound: TXS_PER_ROUND, rounds: ROUNDS, ...bySize, hostLoadAvg: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? 0, 2) } }
+}
+
+async function measureBlockSize(keys: DevKey[], genesis: Genesis, perBlock: number, blockCount: number): Promise<object> {
+  progress(`block: signing ${perBlock * blockCount} transfers in blocks of ${perBlock}`)
+  const recipients = Array.from({ length: 256 }, (_, i) => hexToBytes(`0x${(i + 1).toString(16).padStart(4, '0')}${'42'.repeat(18)}`))
+  const blocks: Uint8Array[][] = []
+  for (let b = 0; b < blockCount; b++) {
+    blocks.push(
+      Array.from({ length: perBlock }, (_, i) => {
+        const sender = keys[i % SENDERS] as DevKey
+        const nonce = BigInt(b * (perBlock / SENDERS) + Math.floor(i / SENDERS))
+        const fields = { chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: 1n, maxFeePerGas: 10n ** 10n, gas: 21_000n, to: recipients[(b * perBlock + i) % recipients.length]!, value: 1n, data: new Uint8Array(0) }
+        return hexToBytes(signEip1559Tx(fields, sender.privateKey).raw)
+      }),
+    )
+  }
   const samples: Record<'evm' | 'fastPath', { proposeUs: number[]; commitUs: number[]; roots: string[] }> = {
     evm: { proposeUs: [], commitUs: [], roots: [] },
     fastPath: { proposeUs: [], commitUs: [], roots: [] },
   }
   for (let r = -1; r < ROUNDS; r++) {
     for (const mode of ['evm', 'fastPath'] as const) {
-      progress(r < 0 ? `block: warm-up, ${mode}` : `block: round ${r + 1}/${ROUNDS}, ${mode}`)
+      progress(r < 0 ? `block: ${perBlock} per block, warm-up, ${mode}` : `block: ${perBlock} per block, round ${r + 1}/${ROUNDS}, ${mode}`)
       const store = createMemoryStore()
       const ledger = await openLedger(store, createFlatStateDb(store), genesis, createChainCommon(CHAIN_ID), { plainTransfers: mode === 'fastPath' })
       let proposeMs = 0
       let commitMs = 0
-      for (let b = 0; b < BLOCKS; b++) {
+      for (let b = 0; b < blockCount; b++) {
         // Decoded and recovered outside the measurement: admission, not the block path.
         const candidates: SignedTx[] = ledger.decodeTransactions({ transactions: blocks[b]! } as Block)
         const started = cpuMs()
@@ -83,11 +86,11 @@ export async function runBlockBench(options: BlockBenchOptions = {}): Promise<ob
         await ledger.commit(executed, executed.block.header)
         commitMs += cpuMs() - proposed
         proposeMs += proposed - started
-        if (b === BLOCKS - 1) samples[mode].roots.push(bytesToHex(executed.block.header.stateRoot))
+        if (b === blockCount - 1) samples[mode].roots.push(bytesToHex(executed.block.header.stateRoot))
       }
       if (r < 0) continue
-      samples[mode].proposeUs.push((proposeMs * 1000) / (perBlock * BLOCKS))
-      samples[mode].commitUs.push((commitMs * 1000) / (perBlock * BLOCKS))
+      samples[mode].proposeUs.push((proposeMs * 1000) / (perBlock * blockCount))
+      samples[mode].commitUs.push((commitMs * 1000) / (perBlock * blockCount))
     }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
@@ -98,15 +101,12 @@ export async function runBlockBench(options: BlockBenchOptions = {}): Promise<ob
   })
   const evm = figures('evm')
   const fastPath = figures('fastPath')
-  const sameRoots = new Set([...samples.evm.roots, ...samples.fastPath.roots]).size === 1
   return {
     transfersPerBlock: perBlock,
-    blocks: BLOCKS,
-    rounds: ROUNDS,
+    blocks: blockCount,
     evm,
     fastPath,
     proposeSpeedup: round((evm.proposeCpuUsPerTransfer as number) / (fastPath.proposeCpuUsPerTransfer as number)),
-    sameStateRoots: sameRoots,
-    hostLoadAvg: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? 0, 2) },
+    sameStateRoots: new Set([...samples.evm.roots, ...samples.fastPath.roots]).size === 1,
   }
 }

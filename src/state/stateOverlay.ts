@@ -30,6 +30,14 @@ interface StorageEntry {
   slots: Map<string, [Uint8Array, Uint8Array]>
 }
 
+/**
+ * keccak256(address), the account's trie key, shared by every overlay: the same accounts change block after
+ * block, and a block's root otherwise hashed each of them again. Never mutated (trie keys are copied into
+ * nibbles). Cleared when full rather than evicted one by one: refilling costs one hash per account.
+ */
+const HASHED_ADDRESSES_MAX = 65_536
+const hashedAddresses = new Map<string, Uint8Array>()
+
 const hexOf = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 
 /**
@@ -68,7 +76,6 @@ export class FlatStateManager implements StateManagerInterface {
   private codes = new Map<string, Uint8Array>()
   private newCodes = new Set<string>()
   private baseAccounts = new Map<string, StoredAccount | null>()
-  private hashedAddresses = new Map<string, Uint8Array>()
 
   private undo: (() => void)[] = []
   private marks: number[] = []
@@ -424,10 +431,11 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private hashedAddress(key: string): Uint8Array {
-    let hashed = this.hashedAddresses.get(key)
+    let hashed = hashedAddresses.get(key)
     if (hashed === undefined) {
       hashed = keccak256(this.addressOf(key))
-      this.hashedAddresses.set(key, hashed)
+      if (hashedAddresses.size >= HASHED_ADDRESSES_MAX) hashedAddresses.clear()
+      hashedAddresses.set(key, hashed)
     }
     return hashed
   }
