@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import type { BlockHeader } from '../chain/header.js'
 import { keccak256 } from '../crypto/keccak.js'
 import { bytesToHex } from '../primitives/bytes.js'
-import { isSteleError } from '../primitives/errors.js'
+import { ErrorCode, isSteleError } from '../primitives/errors.js'
 import { createMemoryStore, WriteBatch } from '../state/kvStore.js'
-import { createAnchorPool, parseAnchorHashes } from './anchorPool.js'
+import { createAnchorPool, decodeAnchorRecord, encodeAnchorRecords, parseAnchorHashes } from './anchorPool.js'
 import { anchorRoot, indexAnchors, lookupAnchor, MAX_ANCHORS_PER_CALL, validateBlockAnchors } from './anchorIndex.js'
 
 const h = (i: number) => keccak256(new TextEncoder().encode(`doc ${i}`))
@@ -98,4 +98,14 @@ test('the pool refuses a batch that would overflow maxPending, whole', () => {
   // Already pending hashes do not count against the limit.
   pool.submit([...hashes(4), h(4)])
   assert.equal(pool.pendingCount, 5)
+})
+
+test('anchor records (gossip, journal): at most MAX_ANCHORS_PER_CALL hashes each, decoded back in order; malformed ones refused', () => {
+  const many = hashes(MAX_ANCHORS_PER_CALL + 3)
+  const records = encodeAnchorRecords(many)
+  assert.deepEqual(records.map((r) => r.length), [MAX_ANCHORS_PER_CALL * 32, 3 * 32])
+  assert.deepEqual(records.flatMap(decodeAnchorRecord).map(bytesToHex), many.map(bytesToHex))
+  assert.deepEqual(encodeAnchorRecords([]), [])
+  assert.throws(() => decodeAnchorRecord(new Uint8Array(33)), (e) => isSteleError(e, ErrorCode.InvalidInput))
+  assert.throws(() => decodeAnchorRecord(new Uint8Array(32 * (MAX_ANCHORS_PER_CALL + 1))), (e) => isSteleError(e, ErrorCode.InvalidInput))
 })

@@ -121,3 +121,28 @@ export function parseAnchorHashes(input: unknown): Uint8Array[] {
     return decodeHex(item)
   })
 }
+
+/**
+ * Anchor hashes as records, for gossip and the anchors journal: each record is at most MAX_ANCHORS_PER_CALL
+ * 32-byte hashes, concatenated.
+ */
+export function encodeAnchorRecords(hashes: readonly Uint8Array[]): Uint8Array[] {
+  const records: Uint8Array[] = []
+  for (let start = 0; start < hashes.length; start += MAX_ANCHORS_PER_CALL) {
+    const chunk = hashes.slice(start, start + MAX_ANCHORS_PER_CALL)
+    const record = new Uint8Array(chunk.length * ANCHOR_HASH_BYTES)
+    chunk.forEach((hash, i) => record.set(hash, i * ANCHOR_HASH_BYTES))
+    records.push(record)
+  }
+  return records
+}
+
+/** The hashes of one record; INVALID_INPUT unless it is whole 32-byte hashes, at most MAX_ANCHORS_PER_CALL. */
+export function decodeAnchorRecord(record: Uint8Array): Uint8Array[] {
+  if (record.length % ANCHOR_HASH_BYTES !== 0 || record.length / ANCHOR_HASH_BYTES > MAX_ANCHORS_PER_CALL) {
+    throw new SteleError(ErrorCode.InvalidInput, `an anchor record must be whole ${ANCHOR_HASH_BYTES}-byte hashes, at most ${MAX_ANCHORS_PER_CALL}`)
+  }
+  const hashes: Uint8Array[] = []
+  for (let at = 0; at < record.length; at += ANCHOR_HASH_BYTES) hashes.push(record.slice(at, at + ANCHOR_HASH_BYTES))
+  return hashes
+}

@@ -8,7 +8,7 @@ import { qbftBlockCodec } from '../consensus/blockCodec.js'
 import { hasCommitQuorum } from '../consensus/verifyCommittedBlock.js'
 import { createChainCommon } from '../execution/common.js'
 import { nextBaseFee } from '../execution/blockExecution.js'
-import { bytesToHex, concatBytes, hexToFixedBytes } from '../primitives/bytes.js'
+import { bytesToHex, hexToFixedBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
 import type { Logger } from '../primitives/logger.js'
 import type { Network } from '../p2p/network.js'
@@ -26,8 +26,8 @@ import { createRpcBackend } from './rpcBackend.js'
 import { createNodeMethods } from './nodeMethods.js'
 import { createProofChainReader } from './proofChainReader.js'
 import { startIotService } from '../data/iot/iotService.js'
-import { createAnchorPool } from '../data/anchorPool.js'
-import { anchorRoot, indexAnchors, lookupAnchor, validateBlockAnchors, MAX_ANCHORS_PER_BLOCK, MAX_ANCHORS_PER_CALL } from '../data/anchorIndex.js'
+import { createAnchorPool, decodeAnchorRecord, encodeAnchorRecords } from '../data/anchorPool.js'
+import { anchorRoot, indexAnchors, lookupAnchor, validateBlockAnchors, MAX_ANCHORS_PER_BLOCK } from '../data/anchorIndex.js'
 import { createDataRpcMethods } from '../data/rpcMethods.js'
 import { DATA_REGISTRY_ADDRESS } from '../data/registry/dataRegistry.js'
 import { genesisToJson } from '../chain/genesis.js'
@@ -237,7 +237,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     network.onStatusRequest(() => ({ head: blocks.headNumber(), headHash: blocks.head().hash }))
     network.subscribe('anchors', (data) => {
       try {
-        anchors.submit(decodeAnchorGossip(data))
+        anchors.submit(decodeAnchorRecord(data))
         consensus?.notifyPendingTransactions()
       } catch {
         // Malformed anchor gossip is dropped; the sender's own node already validated its batch.
@@ -256,12 +256,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       const { pending, queued } = pool.content()
       return [...pending, ...queued].map((tx) => tx.serialized)
     })
-    republishOnTopicJoin(network, 'anchors', () => {
-      const hashes = anchors.take(anchors.pendingCount)
-      const batches: Uint8Array[] = []
-      for (let i = 0; i < hashes.length; i += MAX_ANCHORS_PER_CALL) batches.push(concatBytes(...hashes.slice(i, i + MAX_ANCHORS_PER_CALL)))
-      return batches
-    })
+    republishOnTopicJoin(network, 'anchors', () => encodeAnchorRecords(anchors.take(anchors.pendingCount)))
   }
 
   const consensus: QbftDriver | undefined =
@@ -361,6 +356,10 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     ...(sync ? { syncStatus: () => (sync!.progress().syncing ? sync!.progress() : undefined) } : {}),
   })
   const proofReader = createProofChainReader(ledger, store, genesis)
+  /** Anchors accepted here go to the other nodes' pools (whoever proposes next includes them). */
+  const publishAnchors = (hashes: readonly Uint8Array[]) => {
+    if (network) for (const record of encodeAnchorRecords(hashes)) network.publish('anchors', record).catch(() => {})
+  }
   const rawDataMethods = createDataRpcMethods({
     pool: anchors,
     reader: proofReader,
@@ -370,9 +369,11 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     ...rawDataMethods,
     stele_anchor: async (params: unknown[]) => {
       const result = await rawDataMethods.stele_anchor!(params)
-      if (journals && Array.isArray(params[0])) journals.recordAnchors((params[0] as string[]).map((h) => hexToFixedBytes(h, 32, 'anchor')))
+      // Accepted, so params[0] holds valid hashes.
+      const hashes = (params[0] as string[]).map((h) => hexToFixedBytes(h, 32, 'anchor'))
+      journals?.recordAnchors(hashes)
       consensus?.notifyPendingTransactions()
-      if (network && Array.isArray(params[0])) network.publish('anchors', encodeAnchorGossip(params[0] as string[])).catch(() => {})
+      publishAnchors(hashes)
       return result
     },
   }
@@ -383,7 +384,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       anchors.submit(hashes)
       journals?.recordAnchors(hashes)
       consensus?.notifyPendingTransactions()
-      if (network) network.publish('anchors', encodeAnchorGossip(hashes.map(bytesToHex))).catch(() => {})
+      publishAnchors(hashes)
     },
     proofReader,
     ...(config.mqtt ? { mqtt: config.mqtt } : {}),
@@ -439,16 +440,3 @@ function republishOnTopicJoin(network: Network, topic: 'tx' | 'anchors', held: (
   })
 }
 
-/** Anchor gossip: the submitted hashes concatenated (32 bytes each). */
-function encodeAnchorGossip(hashes: string[]): Uint8Array {
-  const out = new Uint8Array(hashes.length * 32)
-  hashes.forEach((h, i) => out.set(hexToFixedBytes(h, 32, 'anchor'), i * 32))
-  return out
-}
-
-function decodeAnchorGossip(data: Uint8Array): Uint8Array[] {
-  if (data.length % 32 !== 0) throw new SteleError(ErrorCode.InvalidInput, 'anchor gossip must be whole 32-byte hashes')
-  const out: Uint8Array[] = []
-  for (let i = 0; i < data.length; i += 32) out.push(data.slice(i, i + 32))
-  return out
-}

@@ -1,7 +1,6 @@
 import { join } from 'node:path'
 import type { SignedTx } from '../chain/types.js'
-import { MAX_ANCHORS_PER_CALL } from '../data/anchorIndex.js'
-import type { AnchorPool } from '../data/anchorPool.js'
+import { decodeAnchorRecord, encodeAnchorRecords, type AnchorPool } from '../data/anchorPool.js'
 import { bytesToHex } from '../primitives/bytes.js'
 import type { Logger } from '../primitives/logger.js'
 import { openRecordJournal, type RecordJournal } from '../state/recordJournal.js'
@@ -10,7 +9,6 @@ import type { TxPool } from '../txpool/txPool.js'
 /** Journals are rewritten with what is still pending after this many appends, or this long, at a block commit. */
 const ROTATE_APPENDS = 10_000
 const ROTATE_MS = 5 * 60_000
-const HASH_BYTES = 32
 
 /**
  * What this node accepted through its own RPC and has not yet put in a block: transactions
@@ -43,10 +41,7 @@ export async function openSubmissionJournals(dataDir: string, pool: TxPool, anch
   }
 
   function rewriteAnchors(): void {
-    const pendingHashes = anchors.take(anchors.pendingCount)
-    const records: Uint8Array[] = []
-    for (let i = 0; i < pendingHashes.length; i += MAX_ANCHORS_PER_CALL) records.push(concatHashes(pendingHashes.slice(i, i + MAX_ANCHORS_PER_CALL)))
-    anchorJournal.rewrite(records)
+    anchorJournal.rewrite(encodeAnchorRecords(anchors.take(anchors.pendingCount)))
   }
 
   // Concurrent adds end exactly as the same adds one by one (the pool admits in call order), and share
@@ -55,9 +50,8 @@ export async function openSubmissionJournals(dataDir: string, pool: TxPool, anch
   for (const outcome of outcomes) if (outcome.status === 'fulfilled') localTxs.add(bytesToHex(outcome.value.hash))
   let anchorsReplayed = 0
   for (const record of anchorJournal.replay()) {
-    if (record.length % HASH_BYTES !== 0 || record.length / HASH_BYTES > MAX_ANCHORS_PER_CALL) continue
     try {
-      anchorsReplayed += anchors.submit(splitHashes(record)).filter((s) => s.status === 'pending').length
+      anchorsReplayed += anchors.submit(decodeAnchorRecord(record)).filter((s) => s.status === 'pending').length
     } catch (error) {
       log.warn('an anchor journal record was not restored', { error: String(error) })
     }
@@ -72,7 +66,7 @@ export async function openSubmissionJournals(dataDir: string, pool: TxPool, anch
       localTxs.add(bytesToHex(tx.hash))
     },
     recordAnchors(hashes) {
-      if (hashes.length > 0) anchorJournal.append(concatHashes(hashes))
+      for (const record of encodeAnchorRecords(hashes)) anchorJournal.append(record)
     },
     afterBlock() {
       if (!due(txJournal) && !due(anchorJournal)) return
@@ -85,16 +79,4 @@ export async function openSubmissionJournals(dataDir: string, pool: TxPool, anch
       anchorJournal.close()
     },
   }
-}
-
-function concatHashes(hashes: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(hashes.length * HASH_BYTES)
-  hashes.forEach((hash, i) => out.set(hash, i * HASH_BYTES))
-  return out
-}
-
-function splitHashes(record: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = []
-  for (let i = 0; i < record.length; i += HASH_BYTES) out.push(record.slice(i, i + HASH_BYTES))
-  return out
 }
