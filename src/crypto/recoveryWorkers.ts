@@ -20,8 +20,9 @@ export interface RecoveryRequest {
 
 /**
  * secp256k1 public-key recovery on worker threads. Requests made in the same event-loop turn travel to a
- * worker as one message (one transferred buffer), and while a worker is busy new requests gather into its next batch, so
- * under load the message cost is shared by many recoveries. Results resolve in request order, whichever
+ * worker in messages of up to MAX_BATCH (one transferred buffer each); a worker holds up to
+ * BATCHES_PER_WORKER of them, and while all are full new requests gather into later batches, so under load
+ * the message cost is shared by many recoveries. Results resolve in request order, whichever
  * worker finishes first: callers (the pool's admission) may rely on that order.
  */
 export interface SignerRecovery {
@@ -46,8 +47,14 @@ export interface SignerRecoveryOptions {
 }
 
 const MAX_THREADS = 4
-/** A batch bigger than this is split, so one huge request does not hold up the results behind it. */
-const MAX_BATCH = 2_048
+/**
+ * Requests per message. Small batches pipeline: the caller admits one batch's results while the worker
+ * recovers the next, where one big batch of a burst made the caller wait for all of it (docs/performance.md,
+ * item 15: 64 against 2,048 gave 20–80% more batched transfers in the dev bench).
+ */
+export const MAX_BATCH = 64
+/** Batches queued at a worker, so it starts the next one without waiting for the caller's thread. */
+const BATCHES_PER_WORKER = 2
 
 /**
  * One thread on a 2-core machine (the main thread keeps the other), else cores - 1, at most 4.
@@ -71,8 +78,8 @@ interface Batch {
 
 interface WorkerSlot {
   worker: Worker
-  busy: Batch | undefined
-  busyId: number
+  /** Batches sent and not yet answered, oldest first; the worker answers in order. */
+  sent: { id: number; batch: Batch }[]
 }
 
 export function createSignerRecovery(options: SignerRecoveryOptions = {}): SignerRecovery {
@@ -105,16 +112,14 @@ export function createSignerRecovery(options: SignerRecoveryOptions = {}): Signe
         keccakDir: dirname(require.resolve('keccak/package.json')),
       },
     })
-    const slot: WorkerSlot = { worker, busy: undefined, busyId: -1 }
+    const slot: WorkerSlot = { worker, sent: [] }
     worker.on('message', (message: { id?: number; buffer?: ArrayBuffer }) => {
-      if (message.id === undefined || message.buffer === undefined || message.id !== slot.busyId) return
-      const batch = slot.busy
-      slot.busy = undefined
-      worker.unref()
-      if (batch !== undefined) {
-        batch.results = readResults(new Uint8Array(message.buffer), batch.waiters.length)
-        counters.recovered += batch.waiters.length
-      }
+      const oldest = slot.sent[0]
+      if (message.id === undefined || message.buffer === undefined || oldest === undefined || message.id !== oldest.id) return
+      slot.sent.shift()
+      if (slot.sent.length === 0) worker.unref()
+      oldest.batch.results = readResults(new Uint8Array(message.buffer), oldest.batch.waiters.length)
+      counters.recovered += oldest.batch.waiters.length
       deliver()
       pump()
     })
@@ -125,9 +130,7 @@ export function createSignerRecovery(options: SignerRecoveryOptions = {}): Signe
         reportedFailure = true
         options.onWorkerError?.(error)
       }
-      const batch = slot.busy
-      slot.busy = undefined
-      if (batch !== undefined) recoverInThread(batch)
+      for (const { batch } of slot.sent.splice(0)) recoverInThread(batch)
       deliver()
       pump()
     }
@@ -158,7 +161,8 @@ export function createSignerRecovery(options: SignerRecoveryOptions = {}): Signe
   /** Hands queued requests to idle workers, or recovers them here when there are no workers. */
   function pump(): void {
     while (queue.length > 0) {
-      const idle = slots.find((s) => s.busy === undefined)
+      let idle: WorkerSlot | undefined
+      for (const slot of slots) if (slot.sent.length < BATCHES_PER_WORKER && (idle === undefined || slot.sent.length < idle.sent.length)) idle = slot
       if (idle === undefined && slots.length > 0) return
       const waiters = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH)
       queue = queue.length <= MAX_BATCH ? [] : queue.slice(MAX_BATCH)
@@ -179,8 +183,7 @@ export function createSignerRecovery(options: SignerRecoveryOptions = {}): Signe
       bytes.set(w.request.signature, at + 32)
     })
     const id = nextId++
-    slot.busy = batch
-    slot.busyId = id
+    slot.sent.push({ id, batch })
     counters.batches++
     slot.worker.ref()
     slot.worker.postMessage({ id, buffer: bytes.buffer, count }, [bytes.buffer])
@@ -216,11 +219,7 @@ export function createSignerRecovery(options: SignerRecoveryOptions = {}): Signe
       const stopping = slots
       slots = []
       // Work in flight is finished here, so no caller waits forever on a terminated worker.
-      for (const slot of stopping) {
-        const batch = slot.busy
-        slot.busy = undefined
-        if (batch !== undefined) recoverInThread(batch)
-      }
+      for (const slot of stopping) for (const { batch } of slot.sent.splice(0)) recoverInThread(batch)
       pump()
       await Promise.all(stopping.map((s) => s.worker.terminate()))
     },

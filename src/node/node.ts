@@ -32,6 +32,7 @@ import { createDataRpcMethods } from '../data/rpcMethods.js'
 import { DATA_REGISTRY_ADDRESS } from '../data/registry/dataRegistry.js'
 import { genesisToJson } from '../chain/genesis.js'
 import type { WriteBatch } from '../state/kvStore.js'
+import { gatherArrivals } from './gatherArrivals.js'
 
 export interface NodeConfig {
   genesis: Genesis
@@ -81,6 +82,9 @@ const INITIAL_MS_PER_TX = 2
 
 /** Longest wait, before building a proposal, for transactions still in admission. */
 const PROPOSAL_ADMISSION_WAIT_MS = 50
+
+/** A lone validator's gathering before it builds (gatherArrivals.ts). */
+const GATHER = { quietMs: 2, maxMs: 20 }
 
 function settledOrTimeout(settled: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -265,6 +269,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           address,
           sign: (hash) => sign(hash, config.nodeKey),
           async buildBlock(height, round) {
+            if (periodMs === 0 && validatorsFor(height).length === 1) await gatherArrivals(pool, GATHER)
             // Transactions already received but still in admission (sender recovery on a worker) join this block;
             // bounded, because the other validators' round timers run while the proposer waits (a gossip flood
             // keeps admissions in flight for long stretches).

@@ -77,6 +77,10 @@ export interface TxPool {
    * awaits it so the block holds what already arrived, not only what finished its sender recovery.
    */
   settled(): Promise<void>
+  /** add() calls so far, refused ones included: a block builder watches it to tell whether transactions still arrive. */
+  received(): number
+  /** add() calls not yet settled. */
+  admitting(): number
   has(hash: Uint8Array): boolean
   get(hash: Uint8Array): SignedTx | undefined
   size(): number
@@ -119,6 +123,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   const listeners = new Set<(tx: SignedTx) => void>()
   let pendingTotal = 0
   let arrivals = 0
+  let received = 0
   /** Adds between their first check and their admission (see add), and their promises (see settled). */
   let addsInFlight = 0
   const inFlight = new Set<Promise<SignedTx>>()
@@ -320,6 +325,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
 
   return {
     async add(input) {
+      received++
       if (input.length > limits.maxTxSize) throw oversizedData(input.length, limits.maxTxSize)
       // Our own copy: the caller's buffer may be reused, or be a view pinning a larger one.
       const raw = new Uint8Array(input)
@@ -343,6 +349,8 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       if (inFlight.size > 0) await Promise.allSettled([...inFlight])
     },
 
+    received: () => received,
+    admitting: () => addsInFlight,
     has: (hash) => byHash.has(bytesKey(hash)),
     get: (hash) => byHash.get(bytesKey(hash))?.signed,
     size: () => byHash.size,

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { gatherArrivals } from './gatherArrivals.js'
+
+/** A simulated clock: each sleep advances it, and `arrive` says what happens to the pool meanwhile. */
+function simulated(arrive: (at: number) => { received: number; admitting: number }) {
+  let clock = 0
+  let current = arrive(0)
+  const sleeps: number[] = []
+  return {
+    pool: { received: () => current.received, admitting: () => current.admitting },
+    options: {
+      quietMs: 2,
+      maxMs: 20,
+      now: () => clock,
+      sleep: async (ms: number) => {
+        sleeps.push(ms)
+        clock += ms
+        current = arrive(clock)
+      },
+    },
+    elapsed: () => clock,
+    sleeps,
+  }
+}
+
+describe('gatherArrivals', () => {
+  test('a lone transaction waits one quiet period', async () => {
+    const sim = simulated(() => ({ received: 1, admitting: 0 }))
+    await gatherArrivals(sim.pool, sim.options)
+    assert.equal(sim.elapsed(), 2)
+  })
+
+  test('keeps waiting while transactions arrive, up to the maximum', async () => {
+    const sim = simulated((at) => ({ received: at * 10, admitting: 0 }))
+    await gatherArrivals(sim.pool, sim.options)
+    assert.equal(sim.elapsed(), 20)
+  })
+
+  test('waits for admissions in flight even when nothing new arrives', async () => {
+    const sim = simulated((at) => ({ received: 5, admitting: at < 6 ? 5 : 0 }))
+    await gatherArrivals(sim.pool, sim.options)
+    assert.equal(sim.elapsed(), 6)
+  })
+
+  test('stops one quiet period after the stream ends', async () => {
+    const sim = simulated((at) => ({ received: Math.min(at, 8) * 3, admitting: 0 }))
+    await gatherArrivals(sim.pool, sim.options)
+    assert.equal(sim.elapsed(), 10)
+  })
+})
