@@ -167,10 +167,12 @@ export function checkExecutedHeader(header: BlockHeader, outcome: ExecutionOutco
 
 /**
  * The tx as runTx sees it, answering getSenderAddress with the sender recovered at admission or decode:
- * @ethereumjs would otherwise hash the public key again with its JavaScript keccak on every run. A frozen
- * view over the original, so @ethereumjs keeps using (and filling) the original's caches.
+ * @ethereumjs would otherwise hash the public key again with its JavaScript keccak on every run. Decoded
+ * txs carry it already (rememberSender); any other tx gets a frozen view over the original, so @ethereumjs
+ * keeps using (and filling) the original's caches.
  */
 function withKnownSender(signed: SignedTx): TypedTransaction {
+  if (Object.hasOwn(signed.tx, 'getSenderAddress')) return signed.tx
   const sender = new Address(signed.from)
   return Object.freeze(Object.create(signed.tx, { getSenderAddress: { value: () => sender } })) as TypedTransaction
 }

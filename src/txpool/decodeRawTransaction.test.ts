@@ -69,3 +69,18 @@ test('whatever decodes is canonical: keccak(raw) is the tx hash', () => {
     { seed, numRuns: 400, includeErrorInReport: true },
   )
 })
+
+test('the recovered sender is remembered on the tx itself, which ends frozen with its caches', () => {
+  for (const type of [0, 1, 2] as const) {
+    const raw = signedRaw(type, 3n, 5n, new Uint8Array([1, 0, 2]))
+    const tx = decodeRawTransaction(raw, options)
+    assert.equal(Object.isFrozen(tx), false, 'decoded unfrozen so the sender can be attached')
+    const from = recoverSender(tx, raw)
+    assert.equal(bytesToHex(from), DEV_KEYS[0].address.toLowerCase())
+    assert.ok(Object.hasOwn(tx, 'getSenderAddress'))
+    assert.equal(tx.getSenderAddress().toString(), bytesToHex(from))
+    assert.equal(Object.isFrozen(tx), true)
+    // Frozen, @ethereumjs caches the hash: the same array on each call.
+    assert.equal(tx.hash(), tx.hash())
+  }
+})

@@ -7,6 +7,7 @@ import {
   type TypedTransaction,
 } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
+import { Address } from '@ethereumjs/util'
 import { bytesToBigint } from '../primitives/bytes.js'
 import { publicKeyToAddress, recoverPublicKey, SECP256K1_N } from '../crypto/secp256k1.js'
 import type { RecoveryRequest, SignerRecovery } from '../crypto/recoveryWorkers.js'
@@ -74,7 +75,8 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
   checkSignatureValues(type, fields)
   checkInitCode(type, fields, options.maxInitCodeSize)
   try {
-    const txOptions = { common: options.common }
+    // Not frozen, so rememberSender can attach the recovered sender to the tx itself.
+    const txOptions = { common: options.common, freeze: false }
     if (type === 2) {
       return create1559FeeMarketTxFromBytesArray(values as Parameters<typeof create1559FeeMarketTxFromBytesArray>[0], txOptions)
     }
@@ -102,7 +104,9 @@ export function recoverSender(tx: TypedTransaction, raw?: Uint8Array): Uint8Arra
     throw invalidSender(cause)
   }
   tx.cache.senderPubKey = publicKey
-  return publicKeyToAddress(publicKey)
+  const address = publicKeyToAddress(publicKey)
+  rememberSender(tx, address)
+  return address
 }
 
 /**
@@ -114,7 +118,23 @@ export async function recoverSenderWith(recovery: SignerRecovery, tx: TypedTrans
   const signer = await recovery.recover(request.hash, request.signature)
   if (signer === undefined) throw invalidSender(new SteleError(ErrorCode.InvalidSignature, 'signature does not recover a public key'))
   tx.cache.senderPubKey = signer.publicKey
+  rememberSender(tx, signer.address)
   return signer.address
+}
+
+/**
+ * Makes tx.getSenderAddress() answer `address`: @ethereumjs would hash the public key again, with its
+ * JavaScript keccak, on every runTx. It is an own property of the tx itself. The earlier view, a new object
+ * with the tx as its prototype, gave every tx its own hidden class, so property reads in runTx went
+ * megamorphic and each tx was turned into a prototype object. Txs are decoded unfrozen (freeze: false) for
+ * this and frozen here, as @ethereumjs would have: it caches the hash and the data fee only on frozen txs.
+ * A tx frozen already is left as it is, and blockExecution's withKnownSender wraps it.
+ */
+export function rememberSender(tx: TypedTransaction, address: Uint8Array): void {
+  if (!Object.isExtensible(tx)) return
+  const sender = new Address(address)
+  Object.defineProperty(tx, 'getSenderAddress', { value: () => sender })
+  Object.freeze(tx)
 }
 
 /**
