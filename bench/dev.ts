@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -9,7 +9,7 @@ import { keccak256 } from '../src/crypto/keccak.js'
 import { compileErc20 } from '../test/fixtures/compile.js'
 import { deriveDevKeys, type DevKey } from '../test/fixtures/devAccounts.js'
 import { signEip1559Tx, type SignedRawTx } from '../test/fixtures/rawTx.js'
-import { summarizeCpuProfile, type CpuProfileSummary } from './lib/cpuProfile.js'
+import { keepCpuProfile, type CpuProfileSummary } from './lib/cpuProfile.js'
 import { createBlockWatcher, type BlockWatcher } from './lib/blockWatcher.js'
 import { createJsonRpcClient, type JsonRpcClient } from './lib/jsonRpcClient.js'
 import { prepareBatches, prepareSingles, sendBodies, type SendReport } from './lib/loadGenerator.js'
@@ -195,13 +195,8 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
     await node.stop()
   }
   if (profileDir) {
-    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
-    const kept = join(ROOT, 'bench', 'results', `stele-dev-${Date.now()}.cpuprofile`)
-    if (file) {
-      renameSync(join(profileDir, file), kept)
-      progress(`${kind}: CPU profile saved to ${kept} (open in Chrome DevTools or speedscope)`)
-      result.cpuProfile = { file: kept, ...summarizeCpuProfile(kept) }
-    } else progress(`${kind}: no CPU profile was written (did the node exit cleanly on SIGTERM?)`)
+    const profile = keepCpuProfile(profileDir, join(ROOT, 'bench', 'results'), 'dev')
+    if (profile) result.cpuProfile = profile
     rmSync(profileDir, { recursive: true, force: true })
   }
   return result

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -8,7 +8,7 @@ import { initNetwork } from '../src/cli/init/initCommand.js'
 import { deriveDevKeys } from '../test/fixtures/devAccounts.js'
 import { signEip1559Tx } from '../test/fixtures/rawTx.js'
 import { createBlockWatcher } from './lib/blockWatcher.js'
-import { summarizeCpuProfile } from './lib/cpuProfile.js'
+import { keepCpuProfile } from './lib/cpuProfile.js'
 import { createJsonRpcClient, type JsonRpcClient } from './lib/jsonRpcClient.js'
 import { prepareBatches, sendBodies } from './lib/loadGenerator.js'
 import { freePort } from './lib/nodeProcess.js'
@@ -207,26 +207,10 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
     )
     if (result) {
       result.nodeLogs = homes.map((_, i) => summarizeLog(join(dir, `node${i}.log`)))
-      if (options.profile) result.cpuProfile = keepProfile(join(dir, 'prof'))
+      if (options.profile) result.cpuProfile = keepCpuProfile(join(dir, 'prof'), join(ROOT, 'bench', 'results'), 'localnet')
     }
     if (process.env.STELE_BENCH_KEEP === '1') progress(`localnet: kept ${dir}`)
     else rmSync(dir, { recursive: true, force: true })
   }
 }
 
-function keepProfile(profDir: string): object | undefined {
-  let file: string | undefined
-  try {
-    file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
-  } catch {
-    // No directory: the node wrote nothing.
-  }
-  if (file === undefined) {
-    progress('localnet: no CPU profile was written (did validator 0 exit cleanly on SIGTERM?)')
-    return undefined
-  }
-  const kept = join(ROOT, 'bench', 'results', `stele-localnet-${Date.now()}.cpuprofile`)
-  renameSync(join(profDir, file), kept)
-  progress(`localnet: CPU profile of validator 0 saved to ${kept}`)
-  return { file: kept, ...summarizeCpuProfile(kept) }
-}

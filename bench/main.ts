@@ -53,8 +53,9 @@ options:
                    cannot stretch the run; the JSON's "sent" says how many went out
   --rate TPS       localnet: offer this many transfers per second in all (open loop), so finality is
                    measured at that rate rather than at saturation; default: as fast as answered
-  --profile        dev: run stele under node --cpu-prof; the profile is saved in bench/results/
-                   and its top functions and packages by self time are added to the JSON
+  --profile        dev, localnet, scale: run stele (localnet: validator 0; scale: both nodes) under
+                   node --cpu-prof; the main thread's profile is saved in bench/results/ and its
+                   top functions and packages by self time are added to the JSON
   --help           this text
 `
 

@@ -11,6 +11,7 @@ import { bigintToHex, bytesToHex } from '../src/primitives/bytes.js'
 import { deriveDevKeys } from '../test/fixtures/devAccounts.js'
 import { signEip1559Tx, type SignedRawTx } from '../test/fixtures/rawTx.js'
 import { createBlockWatcher } from './lib/blockWatcher.js'
+import { keepCpuProfile } from './lib/cpuProfile.js'
 import { createJsonRpcClient, type JsonRpcClient } from './lib/jsonRpcClient.js'
 import { prepareBatches, sendBodies } from './lib/loadGenerator.js'
 import { buildRequest, createRawHttpClient, type RawHttpClient } from './lib/rawHttpClient.js'
@@ -25,6 +26,8 @@ export interface ScaleBenchOptions {
   accounts?: number
   /** Transfers per throughput phase, on each node (default 20,000, at most `txs`). */
   throughputTxs?: number
+  /** Run both nodes under `node --cpu-prof`; profiles are kept in bench/results/ and summarized. */
+  profile?: boolean
   /** eth_getBalance calls for the latency figure (default 2,000). */
   balanceSamples?: number
   signal?: AbortSignal
@@ -64,19 +67,21 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
     progress(`scale: small-state node, ${throughputTxs} transfers in batches of ${BATCH_SIZE}`)
     const smallDir = join(work, 'small')
     writeDevHome(smallDir, funded, 0)
-    const small = await startStele(smallDir, options.signal)
+    const profDir = (name: string) => (options.profile ? join(work, `prof-${name}`) : undefined)
+    const small = await startStele(smallDir, options.signal, profDir('small'))
     let smallPhase: PhaseResult
     try {
       smallPhase = await throughputPhase(small.node, throughputTxs, recipient, options.signal)
     } finally {
       await small.node.stop()
     }
+    const smallProfile = options.profile ? keepCpuProfile(profDir('small') as string, join(ROOT, 'bench', 'results'), 'scale-small') : undefined
 
     progress(`scale: writing a genesis with ${accounts} funded accounts`)
     const largeDir = join(work, 'large')
     const genesisBytes = writeDevHome(largeDir, funded, accounts)
     progress(`scale: starting the large-state node (genesis.json ${Math.round(genesisBytes / 2 ** 20)} MiB)`)
-    const large = await startStele(largeDir, options.signal)
+    const large = await startStele(largeDir, options.signal, profDir('large'))
     const startup = { seconds: round(large.readyMs / 1000), peakRssMiB: mib(large.node.peakRssBytes()), atReady: rssReport(large.node.pid), cpuSec: round(large.node.cpuSeconds()) }
     progress(`scale: ready after ${startup.seconds} s, peak RSS ${startup.peakRssMiB} MiB`)
     try {
@@ -89,6 +94,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
       const rssAtEnd = rssReport(large.node.pid)
       const nodeCpuSec = round(large.node.cpuSeconds())
       await large.node.stop()
+      const largeProfile = options.profile ? keepCpuProfile(profDir('large') as string, join(ROOT, 'bench', 'results'), 'scale-large') : undefined
       const dataDir = dirSize(largeDir)
       return {
         accounts,
@@ -114,6 +120,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
           nodeCpuSec,
         },
         hostLoadAvg: [loadBefore, round(loadavg()[0])],
+        ...(options.profile ? { cpuProfiles: { small: smallProfile, large: largeProfile } } : {}),
       }
     } finally {
       await large.node.stop()
@@ -163,9 +170,9 @@ function writeDevHome(dir: string, funded: Uint8Array, accounts: number): number
   return text.length
 }
 
-async function startStele(dataDir: string, signal: AbortSignal | undefined): Promise<{ node: NodeProcess; readyMs: number }> {
+async function startStele(dataDir: string, signal: AbortSignal | undefined, profDir: string | undefined): Promise<{ node: NodeProcess; readyMs: number }> {
   const port = await freePort()
-  const args = ['bin/stele.js', 'dev', '--data-dir', dataDir, '--port', String(port), '--accounts', String(SENDERS), '--block-time', '0', '--gas-limit', '1000000000', '--quiet', '--log-level', 'warn']
+  const args = [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), 'bin/stele.js', 'dev', '--data-dir', dataDir, '--port', String(port), '--accounts', String(SENDERS), '--block-time', '0', '--gas-limit', '1000000000', '--quiet', '--log-level', 'warn']
   const started = performance.now()
   const node = await startNodeProcess({ name: 'stele', command: process.execPath, args, cwd: ROOT, rpcUrl: `http://127.0.0.1:${port}`, readyTimeoutMs: 600_000, stopGraceMs: 30_000, ...(signal ? { signal } : {}) })
   return { node, readyMs: performance.now() - started }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync } from 'node:fs'
+import { join } from 'node:path'
+import { progress } from './stats.js'
 
 interface ProfileNode {
   id: number
@@ -68,4 +70,28 @@ function shortUrl(url: string): string {
   if (nm >= 0) return url.slice(nm + 'node_modules/'.length)
   const m = /\/(src|dist|bench|test)\/.*/.exec(url)
   return m ? m[0].slice(1) : url
+}
+
+/**
+ * After a node run under `node --cpu-prof --cpu-prof-dir profDir`: moves its main thread's profile to
+ * `resultsDir/stele-<label>-<time>.cpuprofile` and summarizes it. Node writes one file per thread, named
+ * CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; the main thread is thread 0 (the recovery worker
+ * writes its own). Undefined, with a progress line, when there is none.
+ */
+export function keepCpuProfile(profDir: string, resultsDir: string, label: string): (CpuProfileSummary & { file: string }) | undefined {
+  let files: string[] = []
+  try {
+    files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'))
+  } catch {
+    // No directory: the node wrote nothing.
+  }
+  const file = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? files[0]
+  if (file === undefined) {
+    progress(`${label}: no CPU profile was written (did the node exit cleanly on SIGTERM?)`)
+    return undefined
+  }
+  const kept = join(resultsDir, `stele-${label}-${Date.now()}.cpuprofile`)
+  renameSync(join(profDir, file), kept)
+  progress(`${label}: CPU profile saved to ${kept} (open in Chrome DevTools or speedscope)`)
+  return { file: kept, ...summarizeCpuProfile(kept) }
 }
