@@ -18,9 +18,10 @@ function mayBePrecompile(address: Uint8Array): boolean {
  * The most common transaction, a value transfer to an account without code, applied without the EVM.
  *
  * It leaves the state exactly as runTx does under Cancun (runTx's changes applied in runTx's order, each
- * account read and written once), so the state root is the same: the sender pays gasLimit × price and its nonce moves, the value moves, the unused gas is refunded,
- * the coinbase gets the priority fee, and each touched account left empty is deleted (EIP-161). Gas used
- * is the intrinsic gas: with no code at the target nothing else runs.
+ * account read and written once), so the state root is the same: the sender pays gasLimit × price and its
+ * nonce moves, the value moves, the unused gas is refunded, the coinbase gets the priority fee, and each
+ * touched account left empty is deleted (EIP-161). Gas used is the intrinsic gas: with no code at the target
+ * nothing else runs.
  *
  * Anything else returns undefined before touching the state, and the caller runs the tx through runTx:
  * contract creation, a target with code or in the precompile range, and every tx runTx would refuse (so

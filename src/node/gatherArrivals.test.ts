@@ -6,7 +6,6 @@ import { gatherArrivals } from './gatherArrivals.js'
 function simulated(arrive: (at: number) => { received: number; admitting: number }) {
   let clock = 0
   let current = arrive(0)
-  const sleeps: number[] = []
   return {
     pool: { received: () => current.received, admitting: () => current.admitting },
     options: {
@@ -14,13 +13,11 @@ function simulated(arrive: (at: number) => { received: number; admitting: number
       maxMs: 20,
       now: () => clock,
       sleep: async (ms: number) => {
-        sleeps.push(ms)
         clock += ms
         current = arrive(clock)
       },
     },
     elapsed: () => clock,
-    sleeps,
   }
 }
 

@@ -10,6 +10,7 @@ import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { ErrorCode, isSteleError } from '../primitives/errors.js'
+import { concatBytes } from '../primitives/bytes.js'
 import { createLibp2pNetwork, reconnectDelay, type Libp2pNetwork, type StaticPeer } from './libp2pNetwork.js'
 import { blockBytes, describeNetworkContract, serveChain, waitConnected, waitGossipReady } from './networkContract.js'
 import { libp2pKeyFromNodeKey, peerIdFromNodeKey } from './peerIdentity.js'
@@ -359,13 +360,7 @@ test('libp2p network: malformed gossip from a permitted peer is dropped; honest 
     // Every payload travels behind an 8-byte publish nonce. Rejected by the topic validators: a message shorter
     // than the nonce, a batch whose item claims more bytes than it holds, an item over the tx limit, and a
     // consensus message one byte over its limit.
-    const nonce = (n: number) => Uint8Array.of(0, 0, 0, 0, 0, 0, 0, n)
-    const withNonce = (n: number, payload: Uint8Array) => {
-      const out = new Uint8Array(8 + payload.length)
-      out.set(nonce(n))
-      out.set(payload, 8)
-      return out
-    }
+    const withNonce = (n: number, payload: Uint8Array) => concatBytes(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, n), payload)
     await raw.services.pubsub.publish('/stele/1/tx', Uint8Array.of(1, 2, 3))
     await raw.services.pubsub.publish('/stele/1/tx', withNonce(1, Uint8Array.of(0, 0, 0, 9, 1, 2)))
     const overLimit = new Uint8Array(4 + 256 * 1024 + 1)
