@@ -3,7 +3,10 @@ import type { Genesis } from '../src/chain/genesis.js'
 import type { Block, SignedTx } from '../src/chain/types.js'
 import { createChainCommon } from '../src/execution/common.js'
 import { openLedger } from '../src/node/ledger.js'
-import { bytesToHex, hexToBytes } from '../src/primitives/bytes.js'
+import { encodeFunctionData } from 'viem'
+import { keccak256 } from '../src/crypto/keccak.js'
+import { bigintToBytes, bigintToHex, bytesToHex, concatBytes, hexToBytes, padBytes, type Hex } from '../src/primitives/bytes.js'
+import { compileErc20 } from '../test/fixtures/compile.js'
 import { createFlatStateDb } from '../src/state/flatStateDb.js'
 import { createMemoryStore } from '../src/state/kvStore.js'
 import { deriveDevKeys, type DevKey } from '../test/fixtures/devAccounts.js'
@@ -48,7 +51,8 @@ export async function runBlockBench(): Promise<object> {
   const loadBefore = loadavg()[0] ?? 0
   const bySize: Record<string, unknown> = {}
   for (const perBlock of BLOCK_SIZES) bySize[`${perBlock}PerBlock`] = await measureBlockSize(keys, genesis, perBlock, TXS_PER_ROUND / perBlock)
-  return { transfersPerRound: TXS_PER_ROUND, rounds: ROUNDS, ...bySize, hostLoadAvg: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? 0, 2) } }
+  const erc20 = await measureErc20(keys, genesis)
+  return { transfersPerRound: TXS_PER_ROUND, rounds: ROUNDS, ...bySize, erc20, hostLoadAvg: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? 0, 2) } }
 }
 
 async function measureBlockSize(keys: DevKey[], genesis: Genesis, perBlock: number, blockCount: number): Promise<object> {
@@ -108,5 +112,84 @@ async function measureBlockSize(keys: DevKey[], genesis: Genesis, perBlock: numb
     fastPath,
     proposeSpeedup: round((evm.proposeCpuUsPerTransfer as number) / (fastPath.proposeCpuUsPerTransfer as number)),
     sameStateRoots: new Set([...samples.evm.roots, ...samples.fastPath.roots]).size === 1,
+  }
+}
+
+const ERC20_ADDRESS = hexToBytes(`0x${'e2'.repeat(20)}`)
+const ERC20_PER_BLOCK = 512
+const ERC20_BLOCKS = 4
+/** Storage slot of the fixture ERC-20's balanceOf mapping (name, symbol, totalSupply come first). */
+const BALANCE_OF_SLOT = 3n
+
+/**
+ * CPU per ERC-20 transfer of the block path in process: the fixture token is in the genesis with every
+ * sender funded, and each block holds ERC20_PER_BLOCK `transfer` calls.
+ */
+async function measureErc20(keys: DevKey[], baseGenesis: Genesis): Promise<object> {
+  const token = compileErc20()
+  const storage = new Map<Hex, Hex>()
+  for (const key of keys) {
+    const slot = keccak256(concatBytes(padBytes(key.address, 32), padBytes(bigintToBytes(BALANCE_OF_SLOT), 32)))
+    storage.set(bytesToHex(slot), bigintToHex(10n ** 24n))
+  }
+  const alloc = new Map(baseGenesis.alloc)
+  alloc.set(bytesToHex(ERC20_ADDRESS), { balance: 0n, nonce: 1n, code: hexToBytes(token.deployedBytecode), storage })
+  const genesis: Genesis = { ...baseGenesis, alloc }
+  progress(`block: signing ${ERC20_PER_BLOCK * ERC20_BLOCKS} ERC-20 transfers in blocks of ${ERC20_PER_BLOCK}`)
+  const blocks: Uint8Array[][] = []
+  for (let b = 0; b < ERC20_BLOCKS; b++) {
+    blocks.push(
+      Array.from({ length: ERC20_PER_BLOCK }, (_, i) => {
+        const sender = keys[i % SENDERS] as DevKey
+        const nonce = BigInt(b * (ERC20_PER_BLOCK / SENDERS) + Math.floor(i / SENDERS))
+        const recipient = hexToBytes(`0x${((b * ERC20_PER_BLOCK + i) % 256 + 1).toString(16).padStart(4, '0')}${'42'.repeat(18)}`)
+        const data = hexToBytes(encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [bytesToHex(recipient), 1n] }))
+        const fields = { chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: 1n, maxFeePerGas: 10n ** 10n, gas: 80_000n, to: ERC20_ADDRESS, value: 0n, data }
+        return hexToBytes(signEip1559Tx(fields, sender.privateKey).raw)
+      }),
+    )
+  }
+  const samples: Record<'evm' | 'frameInterpreter', { proposeUs: number[]; commitUs: number[]; roots: string[] }> = {
+    evm: { proposeUs: [], commitUs: [], roots: [] },
+    frameInterpreter: { proposeUs: [], commitUs: [], roots: [] },
+  }
+  for (let r = -1; r < ROUNDS; r++) {
+    for (const mode of ['evm', 'frameInterpreter'] as const) {
+      progress(r < 0 ? `block: ERC-20, warm-up, ${mode}` : `block: ERC-20, round ${r + 1}/${ROUNDS}, ${mode}`)
+      const store = createMemoryStore()
+      const ledger = await openLedger(store, createFlatStateDb(store), genesis, createChainCommon(CHAIN_ID), { contractCalls: mode === 'frameInterpreter' })
+      let proposeMs = 0
+      let commitMs = 0
+      for (let b = 0; b < ERC20_BLOCKS; b++) {
+        const candidates: SignedTx[] = ledger.decodeTransactions({ transactions: blocks[b]! } as Block)
+        const started = cpuMs()
+        const executed = await ledger.propose({ candidates, anchors: [], anchorRoot: new Uint8Array(32), timestamp: BigInt(b + 1), proposer: keys[0]!.address, round: 0, validators: [keys[0]!.address] })
+        const proposed = cpuMs()
+        if (executed.block.transactions.length !== ERC20_PER_BLOCK) throw new Error(`ERC-20 block ${b + 1} holds ${executed.block.transactions.length} of ${ERC20_PER_BLOCK} transfers`)
+        if (executed.outcome.receipts.some((receipt) => receipt.status !== 1)) throw new Error(`ERC-20 block ${b + 1} has a failed transfer`)
+        await ledger.commit(executed, executed.block.header)
+        commitMs += cpuMs() - proposed
+        proposeMs += proposed - started
+        if (b === ERC20_BLOCKS - 1) samples[mode].roots.push(bytesToHex(executed.block.header.stateRoot))
+      }
+      if (r < 0) continue
+      samples[mode].proposeUs.push((proposeMs * 1000) / (ERC20_PER_BLOCK * ERC20_BLOCKS))
+      samples[mode].commitUs.push((commitMs * 1000) / (ERC20_PER_BLOCK * ERC20_BLOCKS))
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+  const figures = (mode: 'evm' | 'frameInterpreter') => ({
+    proposeCpuUsPerTransfer: round(median(samples[mode].proposeUs)),
+    commitCpuUsPerTransfer: round(median(samples[mode].commitUs)),
+  })
+  const evm = figures('evm')
+  const frameInterpreter = figures('frameInterpreter')
+  return {
+    transfersPerBlock: ERC20_PER_BLOCK,
+    blocks: ERC20_BLOCKS,
+    evm,
+    frameInterpreter,
+    proposeSpeedup: round((evm.proposeCpuUsPerTransfer as number) / (frameInterpreter.proposeCpuUsPerTransfer as number)),
+    sameStateRoots: new Set([...samples.evm.roots, ...samples.frameInterpreter.roots]).size === 1,
   }
 }

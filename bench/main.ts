@@ -31,7 +31,7 @@ const BENCHES: Record<string, BenchEntry> = {
   scale: { module: 'scale', exportName: 'runScaleBench', summary: '1M-account genesis: start time and RSS, throughput vs a small state, eth_getBalance after N txs (default 1M)' },
   limits: { module: 'limits', exportName: 'runLimitsBench', summary: 'physical limits: secp256k1 recover/s, keccak256/s, LMDB fsync commits/s' },
   rpc: { module: 'rpc', exportName: 'runRpcBench', summary: 'CPU per call of the hot JSON-RPC reads, block store encode and decode (in process)' },
-  block: { module: 'block', exportName: 'runBlockBench', summary: 'CPU per ETH transfer of the block path in process, through runTx and through the plain-transfer fast path' },
+  block: { module: 'block', exportName: 'runBlockBench', summary: 'CPU per transfer of the block path in process: ETH through runTx and the plain-transfer fast path, ERC-20 through runTx and the frame interpreter' },
   rpcServer: { module: 'rpcServer', exportName: 'runRpcServerBench', summary: 'CPU per request of the JSON-RPC HTTP server (stub backend) against bare node:http and net floors' },
 }
 

@@ -4,6 +4,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
 import { createVM, runTx, type VM } from '@ethereumjs/vm'
 import type { BlockHeader } from '../chain/header.js'
+import { logsBloom } from '../chain/bloom.js'
 import { encodeConsensusReceipt } from '../chain/receipt.js'
 import type { Log, SignedTx, TxReceipt } from '../chain/types.js'
 import { equalBytes } from '../primitives/bytes.js'
@@ -11,6 +12,7 @@ import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
 import type { StateOverlay } from '../state/stateDb.js'
 import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
 import { orderedTrieRoot } from './orderedTrieRoot.js'
+import { applyContractCall } from './contractCall.js'
 import { applyPlainTransfer } from './plainTransfer.js'
 import type { ExecutionVmPool } from './vmPool.js'
 
@@ -44,6 +46,11 @@ export interface ExecutionOptions {
    * every transaction through runTx, for the equivalence test and the benchmark's comparison.
    */
   plainTransfers?: boolean
+  /**
+   * Calls to contracts whose code makes no call of its own run in frameInterpreter (applyContractCall);
+   * default true. False runs them through runTx, for the equivalence test and the benchmark's comparison.
+   */
+  contractCalls?: boolean
 }
 
 /**
@@ -94,22 +101,27 @@ async function runTransactions(
       rejected.push({ tx: signed, reason: 'does not fit in the block', retry: true })
       continue
     }
-    const transfer = options.plainTransfers === false ? undefined : await applyPlainTransfer(overlay.stateManager, signed.tx, signed.from, env.baseFeePerGas, coinbase)
-    if (transfer !== undefined) {
-      gasUsed += transfer.gasUsed
+    const direct = await applyDirectly(common, overlay, signed, env, coinbase, options)
+    if (direct !== undefined) {
+      gasUsed += direct.gasUsed
+      const receiptBloom = new Uint8Array(256)
+      if (direct.logs.length > 0) {
+        logsBloom(direct.logs, receiptBloom)
+        orInto(bloom, receiptBloom)
+      }
       receipts.push({
         type: signed.tx.type,
-        status: 1,
+        status: direct.status,
         cumulativeGasUsed: gasUsed,
-        logsBloom: new Uint8Array(256),
-        logs: [],
+        logsBloom: receiptBloom,
+        logs: direct.logs,
         transactionHash: signed.hash,
         transactionIndex: included.length,
         blockNumber: env.number,
         from: signed.from,
         to: signed.tx.to?.bytes,
         contractAddress: undefined,
-        gasUsed: transfer.gasUsed,
+        gasUsed: direct.gasUsed,
         effectiveGasPrice: effectiveGasPrice(signed, env.baseFeePerGas),
       })
       included.push(signed)
@@ -151,6 +163,23 @@ async function runTransactions(
   const transactionsRoot = orderedTrieRoot(included.map((t) => t.serialized))
   const receiptsRoot = orderedTrieRoot(receipts.map(encodeConsensusReceipt))
   return { included, rejected, receipts, gasUsed, logsBloom: bloom, stateRoot, transactionsRoot, receiptsRoot, overlay }
+}
+
+/** A plain transfer or a contract call without the EVM, when the options allow it and the tx qualifies. */
+async function applyDirectly(
+  common: Common,
+  overlay: StateOverlay,
+  signed: SignedTx,
+  env: BlockEnv,
+  coinbase: Address,
+  options: ExecutionOptions,
+): Promise<{ status: 0 | 1; gasUsed: bigint; logs: Log[] } | undefined> {
+  if (options.plainTransfers !== false) {
+    const transfer = await applyPlainTransfer(overlay.stateManager, signed.tx, signed.from, env.baseFeePerGas, coinbase)
+    if (transfer !== undefined) return { status: 1, gasUsed: transfer.gasUsed, logs: [] }
+  }
+  if (options.contractCalls === false) return undefined
+  return applyContractCall(overlay.stateManager, signed.tx, signed.from, env, coinbase, common.chainId())
 }
 
 /** Checks a proposed header against the result of executing its transactions. */

@@ -34,11 +34,36 @@ export async function applyPlainTransfer(
   baseFee: bigint,
   coinbase: Address,
 ): Promise<{ gasUsed: bigint } | undefined> {
+  const charge = await checkCharge(state, tx, from, baseFee)
+  if (charge === undefined) return undefined
+  const to = tx.to as Address
+  const targetBefore = equalBytes(to.bytes, from) ? charge.senderBefore : await state.getAccount(to)
+  if (targetBefore !== undefined && !equalBytes(targetBefore.codeHash, KECCAK256_NULL)) return undefined
+  if ((targetBefore?.balance ?? 0n) + tx.value > MAX_UINT256) return undefined
+  const gasUsed = charge.intrinsicGas
+  await settle(state, tx, charge, coinbase, gasUsed, true)
+  return { gasUsed }
+}
+
+/** What a transaction pays, once checkCharge has found that runTx would accept it. */
+export interface Charge {
+  sender: Address
+  senderBefore: Account | undefined
+  intrinsicGas: bigint
+  gasPrice: bigint
+  inclusionFee: bigint
+}
+
+/**
+ * The checks runTx makes before it runs anything, for a call (not a creation) outside the precompile
+ * range under Cancun; undefined when the transaction is not such a call or runTx would refuse it.
+ */
+export async function checkCharge(state: StateManagerInterface, tx: TypedTransaction, from: Uint8Array, baseFee: bigint): Promise<Charge | undefined> {
   const to = tx.to
   // The rules below are Cancun's; a later fork (EIP-7623's calldata floor, EIP-7702 delegations) goes to runTx.
   if (to === undefined || mayBePrecompile(to.bytes) || tx.type > 2 || tx.common.hardfork() !== Hardfork.Cancun) return undefined
-  const gasUsed = tx.getIntrinsicGas()
-  if (tx.gasLimit < gasUsed || tx.value < 0n) return undefined
+  const intrinsicGas = tx.getIntrinsicGas()
+  if (tx.gasLimit < intrinsicGas || tx.value < 0n) return undefined
 
   let gasPrice: bigint
   let inclusionFee: bigint
@@ -64,13 +89,17 @@ export async function applyPlainTransfer(
   const balance = senderBefore?.balance ?? 0n
   if (senderBefore !== undefined && !equalBytes(senderBefore.codeHash, KECCAK256_NULL)) return undefined // EIP-3607
   if (balance < upfrontCost || balance < maxCost || nonce !== tx.nonce) return undefined
-  const targetBefore = equalBytes(to.bytes, from) ? senderBefore : await state.getAccount(to)
-  if (targetBefore !== undefined && !equalBytes(targetBefore.codeHash, KECCAK256_NULL)) return undefined
-  if ((targetBefore?.balance ?? 0n) + tx.value > MAX_UINT256) return undefined
+  return { sender, senderBefore, intrinsicGas, gasPrice, inclusionFee }
+}
 
-  // runTx's writes, in runTx's order, on one object per distinct address (the sender may also be the target
-  // or the coinbase, and then sees the earlier changes), each read and stored once. There is no checkpoint
-  // between them, so only the final values reach the state.
+/**
+ * runTx's account writes around a call, in runTx's order, on one object per distinct address (the sender
+ * may also be the target or the coinbase, and then sees the earlier changes), each read and stored once:
+ * the sender pays gasLimit × price and its nonce moves, the value moves if the call succeeded, the unused
+ * gas is refunded, the coinbase gets the priority fee, and each touched account left empty is deleted
+ * (EIP-161). There is no checkpoint between them, so only the final values reach the state.
+ */
+export async function settle(state: StateManagerInterface, tx: TypedTransaction, charge: Charge, coinbase: Address, gasUsed: bigint, valueMoved: boolean): Promise<void> {
   const accounts = new Map<string, { address: Address; account: Account }>()
   const touch = async (address: Address): Promise<Account> => {
     const key = address.toString()
@@ -81,17 +110,19 @@ export async function applyPlainTransfer(
     }
     return entry.account
   }
-  const payer = await touch(sender)
+  const { gasPrice } = charge
+  const payer = await touch(charge.sender)
   payer.balance -= tx.gasLimit * gasPrice
   payer.nonce += 1n
-  payer.balance -= tx.value
-  ;(await touch(to)).balance += tx.value
+  const target = await touch(tx.to as Address)
+  if (valueMoved) {
+    payer.balance -= tx.value
+    target.balance += tx.value
+  }
   payer.balance += (tx.gasLimit - gasUsed) * gasPrice
-  ;(await touch(coinbase)).balance += gasUsed * inclusionFee
-  // EIP-161: a touched account left empty is deleted.
+  ;(await touch(coinbase)).balance += gasUsed * charge.inclusionFee
   for (const { address, account } of accounts.values()) {
     if (account.isEmpty()) await state.deleteAccount(address)
     else await state.putAccount(address, account)
   }
-  return { gasUsed }
 }

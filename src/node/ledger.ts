@@ -66,12 +66,14 @@ export interface LedgerOptions {
   recovery?: SignerRecovery
   /** Plain value transfers skip the EVM (see applyPlainTransfer); default true. */
   plainTransfers?: boolean
+  /** Calls to contracts that make no call of their own run in the frame interpreter (see applyContractCall); default true. */
+  contractCalls?: boolean
 }
 
 export async function openLedger(store: KvStore, state: StateDb, genesis: Genesis, common: Common, options: LedgerOptions = {}): Promise<Ledger> {
   const blocks = openBlockStore(store)
   const vms = createExecutionVmPool(common)
-  const execution = { plainTransfers: options.plainTransfers ?? true }
+  const execution = { plainTransfers: options.plainTransfers ?? true, contractCalls: options.contractCalls ?? true }
   // Decoding with a Common each tx shares, rather than a copy per tx (see createSharedTxCommon).
   const txCommon = createSharedTxCommon(common)
   if (blocks.headNumber() < 0n) await writeGenesis(store, blocks, state, genesis)

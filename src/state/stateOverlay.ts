@@ -163,6 +163,11 @@ export class FlatStateManager implements StateManagerInterface {
     return this.storageValue(this.keyOf(address.bytes), slot)
   }
 
+  /** getStorage without the promise, for the synchronous frame interpreter (minimal bytes; empty = zero). */
+  storageNow(address: Uint8Array, slot: Uint8Array): Uint8Array {
+    return this.storageValue(this.keyOf(address), slot)
+  }
+
   async putStorage(address: Address, slot: Uint8Array, value: Uint8Array): Promise<void> {
     if (slot.length !== 32) throw new SteleError(ErrorCode.InvalidInput, 'storage key must be 32 bytes')
     if (value.length > 32) throw new SteleError(ErrorCode.InvalidInput, 'storage value cannot be longer than 32 bytes')
