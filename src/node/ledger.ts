@@ -166,7 +166,10 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
       const { apply } = await executed.outcome.overlay.prepareCommit(batch)
       blocks.putBlock(batch, block, executed.senders, receipts)
       hooks.beforeWrite?.(batch, block, receipts)
-      store.write(batch)
+      // Visible at once, durable in the background while the next block is built (LMDB's write thread does the
+      // B-tree writes and the flush). A failure makes the store refuse every later write: the next commit or
+      // consensus step reports it. The consensus WAL waits for durability, and queues behind this batch.
+      store.writeBehind(batch).catch(() => {})
       apply()
       blocks.onCommitted(block, executed.senders, receipts)
       return receipts

@@ -258,8 +258,9 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
   async function perform(effect: QbftEffect): Promise<void> {
     switch (effect.type) {
       case 'persist':
-        // Durable before anything of this step leaves the node (the engine puts persist first).
-        options.store.write(new WriteBatch().put('wal', WAL_KEY, encodeWal(effect.wal, codec)))
+        // Durable before anything of this step leaves the node (the engine puts persist first, and effects run in
+        // order). It is queued after any block commit still in flight, so that block is durable by then too.
+        await options.store.writeBehind(new WriteBatch().put('wal', WAL_KEY, encodeWal(effect.wal, codec)))
         return
       case 'broadcast':
         try {

@@ -66,3 +66,55 @@ test('memory and lmdb stores agree on range order for keys of any bytes and leng
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('lmdb writeBehind: reads see a batch at once, in order with later batches, and it is durable once settled (against the memory store)', async () => {
+  const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
+  console.log(`kvStore.test writeBehind: FUZZ_SEED=${seed}`)
+  let state = seed
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0
+    return state >>> 16
+  }
+  const keyPool = Array.from({ length: 40 }, () => Uint8Array.from({ length: 1 + (next() % 3) }, () => (next() % 4 === 0 ? 0 : next() & 255)))
+  const dir = mkdtempSync(join(tmpdir(), 'stele-kv-'))
+  let lmdb = openLmdbStore(dir)
+  const memory = createMemoryStore()
+  const compareAll = (what: string) => {
+    for (const key of keyPool) assert.deepEqual(lmdb.get('data', key), memory.get('data', key), `${what}: get ${Buffer.from(key).toString('hex')}`)
+    for (let q = 0; q < 8; q++) {
+      const [a, b] = [keyPool[next() % keyPool.length] as Uint8Array, keyPool[next() % keyPool.length] as Uint8Array]
+      const [start, end] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a]
+      for (const options of [{}, { reverse: true }, { limit: 2 }, { reverse: true, limit: 3 }]) {
+        const hex = (store: KvStore) => [...store.range('data', start, end, options)].map(([key, value]) => `${Buffer.from(key).toString('hex')}=${value[0]}`)
+        assert.deepEqual(hex(lmdb), hex(memory), `${what}: range ${Buffer.from(start).toString('hex')}..${Buffer.from(end).toString('hex')} ${JSON.stringify(options)}`)
+      }
+    }
+  }
+  try {
+    for (let round = 0; round < 30; round++) {
+      const inFlight: Promise<void>[] = []
+      for (let b = 0; b < 1 + (next() % 4); b++) {
+        const batch = new WriteBatch()
+        for (let i = 0; i < 1 + (next() % 12); i++) {
+          const key = keyPool[next() % keyPool.length] as Uint8Array
+          if (next() % 4 === 0) batch.del('data', key)
+          else batch.put('data', key, k(next() & 255))
+        }
+        inFlight.push(lmdb.writeBehind(batch))
+        memory.write(batch)
+        compareAll(`round ${round}, batch ${b} in flight`)
+      }
+      assert.throws(() => lmdb.write(new WriteBatch().put('data', k(1), k(1))), /background writes are in flight/)
+      await Promise.all(inFlight)
+      compareAll(`round ${round}, settled`)
+      if (round % 10 === 9) {
+        await lmdb.close()
+        lmdb = openLmdbStore(dir)
+        compareAll(`round ${round}, reopened`)
+      }
+    }
+  } finally {
+    await lmdb.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

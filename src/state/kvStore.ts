@@ -10,8 +10,18 @@ export interface KvStore {
   get(space: KvSpace, key: Uint8Array): Uint8Array | undefined
   /** Entries with start <= key < end, in key order (reverse: descending). */
   range(space: KvSpace, start: Uint8Array, end: Uint8Array, options?: { reverse?: boolean; limit?: number }): Iterable<[Uint8Array, Uint8Array]>
-  /** Applies the batch atomically and durably. */
+  /**
+   * Applies the batch atomically and durably. Not while writeBehind batches are in flight (the store would
+   * have to wait for them to keep the order): the LMDB store refuses that, so writers that run alongside
+   * block commits use writeBehind.
+   */
   write(batch: WriteBatch): void
+  /**
+   * Applies the batch atomically, after every earlier write. Its effects are visible to get and range at
+   * once; the commit (the B-tree writes and the flush) happens on LMDB's write thread, and the promise
+   * settles once the batch is durable. If a commit fails, every later write throws that error.
+   */
+  writeBehind(batch: WriteBatch): Promise<void>
   /**
    * Bulk load: puts entries as they are produced, in transactions of `chunk` entries (not atomic as a
    * whole). A WriteBatch of tens of thousands of ops lives long enough to be promoted to V8's old
@@ -71,37 +81,60 @@ export function openLmdbStore(path: string): KvStore {
   }
   const db = (space: KvSpace) => spaces.get(space) as Database<Buffer, Buffer>
   const asKey = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength)
+  interface PendingEntry {
+    value: Uint8Array | undefined
+    seq: number
+  }
+  /** writeBehind batches not yet committed, by space and latin1 key: reads see them first. */
+  const pending = new Map<KvSpace, Map<string, PendingEntry>>()
+  let pendingCount = 0
+  let writeSeq = 0
+  let inFlight = 0
+  let failure: SteleError | undefined
+
+  function* committedRange(space: KvSpace, start: Uint8Array, end: Uint8Array, options: { reverse?: boolean; limit?: number }): Generator<[Uint8Array, Uint8Array]> {
+    if (compareBytes(start, end) >= 0) return
+    const limit = options.limit ?? Number.POSITIVE_INFINITY
+    if (!(options.reverse ?? false)) {
+      let count = 0
+      for (const { key, value } of db(space).getRange({ start: asKey(start), end: asKey(end) })) {
+        if (count++ >= limit) return
+        yield [new Uint8Array(key as unknown as Buffer), new Uint8Array(value)]
+      }
+      return
+    }
+    // In reverse, lmdb starts at the first key <= its `start` and stops before its `end`: keys at `end` are
+    // skipped by hand, and the range's own start key, which lmdb's exclusive bound leaves out, is read last.
+    // (Unbounded below, lmdb's reverse range missed a key of one zero byte: kvStore.test found it.)
+    let count = 0
+    for (const { key, value } of db(space).getRange({ start: asKey(end), end: asKey(start), reverse: true })) {
+      const k = key as unknown as Buffer
+      if (compareBytes(k, end) >= 0) continue
+      if (compareBytes(k, start) <= 0) break
+      if (count++ >= limit) return
+      yield [new Uint8Array(k), new Uint8Array(value)]
+    }
+    const first = db(space).get(asKey(start))
+    if (first !== undefined && count < limit) yield [start.slice(), new Uint8Array(first)]
+  }
+
   return {
     get(space, key) {
+      if (pendingCount > 0) {
+        const entry = pending.get(space)?.get(latin1(key))
+        if (entry !== undefined) return entry.value
+      }
       const value = db(space).get(asKey(key))
       return value === undefined ? undefined : new Uint8Array(value)
     },
-    *range(space, start, end, options = {}) {
-      if (compareBytes(start, end) >= 0) return
-      const limit = options.limit ?? Number.POSITIVE_INFINITY
-      if (!(options.reverse ?? false)) {
-        let count = 0
-        for (const { key, value } of db(space).getRange({ start: asKey(start), end: asKey(end) })) {
-          if (count++ >= limit) return
-          yield [new Uint8Array(key as unknown as Buffer), new Uint8Array(value)]
-        }
-        return
-      }
-      // In reverse, lmdb starts at the first key <= its `start` and stops before its `end`: keys at `end` are
-      // skipped by hand, and the range's own start key, which lmdb's exclusive bound leaves out, is read last.
-      // (Unbounded below, lmdb's reverse range missed a key of one zero byte: kvStore.test found it.)
-      let count = 0
-      for (const { key, value } of db(space).getRange({ start: asKey(end), end: asKey(start), reverse: true })) {
-        const k = key as unknown as Buffer
-        if (compareBytes(k, end) >= 0) continue
-        if (compareBytes(k, start) <= 0) break
-        if (count++ >= limit) return
-        yield [new Uint8Array(k), new Uint8Array(value)]
-      }
-      const first = db(space).get(asKey(start))
-      if (first !== undefined && count < limit) yield [start.slice(), new Uint8Array(first)]
+    range(space, start, end, options = {}) {
+      const written = pendingCount > 0 ? pending.get(space) : undefined
+      if (written === undefined || written.size === 0) return committedRange(space, start, end, options)
+      return mergeRange(committedRange(space, start, end, { reverse: options.reverse ?? false }), written, start, end, options)
     },
     write(batch) {
+      if (failure !== undefined) throw failure
+      if (inFlight > 0) throw new SteleError(ErrorCode.Internal, 'a synchronous store write while background writes are in flight')
       try {
         root.transactionSync(() => {
           for (const op of batch.ops) {
@@ -112,6 +145,46 @@ export function openLmdbStore(path: string): KvStore {
       } catch (cause) {
         throw new SteleError(ErrorCode.Storage, 'write transaction failed', { cause })
       }
+    },
+    writeBehind(batch) {
+      if (failure !== undefined) throw failure
+      const seq = ++writeSeq
+      const keys: [Map<string, PendingEntry>, string][] = []
+      for (const op of batch.ops) {
+        let space = pending.get(op.space)
+        if (space === undefined) pending.set(op.space, (space = new Map()))
+        const id = latin1(op.key)
+        if (!space.has(id)) pendingCount++
+        space.set(id, { value: op.value, seq })
+        keys.push([space, id])
+      }
+      inFlight++
+      // One batch is one LMDB transaction; lmdb-js runs its puts and commit on its write thread, in call order.
+      const committed = root.batch(() => {
+        for (const op of batch.ops) {
+          if (op.value === undefined) db(op.space).remove(asKey(op.key))
+          else db(op.space).put(asKey(op.key), Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength))
+        }
+      })
+      return Promise.resolve(committed)
+        .then(() => root.flushed)
+        .then(
+          () => {
+            inFlight--
+            // Committed: LMDB now answers for these keys, unless a later batch wrote them again.
+            for (const [space, id] of keys) {
+              if (space.get(id)?.seq === seq) {
+                space.delete(id)
+                pendingCount--
+              }
+            }
+          },
+          (cause: unknown) => {
+            inFlight--
+            failure ??= new SteleError(ErrorCode.Storage, 'a background write transaction failed; the store refuses further writes', { cause })
+            throw failure
+          },
+        )
     },
     putMany(space, entries, chunk) {
       const target = db(space)
@@ -141,6 +214,54 @@ export function openLmdbStore(path: string): KvStore {
   }
 }
 
+function latin1(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+}
+
+/**
+ * Committed entries of [start, end) merged with the pending writes over them, in key order (reverse:
+ * descending): a pending value replaces the committed one, a pending delete hides it.
+ */
+function* mergeRange(
+  committed: Iterable<[Uint8Array, Uint8Array]>,
+  written: Map<string, { value: Uint8Array | undefined }>,
+  start: Uint8Array,
+  end: Uint8Array,
+  options: { reverse?: boolean; limit?: number },
+): Generator<[Uint8Array, Uint8Array]> {
+  if (compareBytes(start, end) >= 0) return
+  const reverse = options.reverse ?? false
+  const limit = options.limit ?? Number.POSITIVE_INFINITY
+  const from = latin1(start)
+  const to = latin1(end)
+  // latin1 strings compare code unit by code unit, which is byte order.
+  const ids = [...written.keys()].filter((id) => id >= from && id < to).sort()
+  if (reverse) ids.reverse()
+  const before = (a: string, b: string) => (reverse ? a > b : a < b)
+  let count = 0
+  let i = 0
+  const emitPending = function* (id: string): Generator<[Uint8Array, Uint8Array]> {
+    const value = written.get(id)?.value
+    if (value !== undefined) {
+      count++
+      yield [new Uint8Array(Buffer.from(id, 'latin1')), value]
+    }
+  }
+  for (const [key, value] of committed) {
+    const id = latin1(key)
+    while (i < ids.length && before(ids[i] as string, id) && count < limit) yield* emitPending(ids[i++] as string)
+    if (count >= limit) return
+    if (i < ids.length && ids[i] === id) {
+      yield* emitPending(ids[i++] as string)
+    } else {
+      count++
+      yield [key, value]
+    }
+    if (count >= limit) return
+  }
+  while (i < ids.length && count < limit) yield* emitPending(ids[i++] as string)
+}
+
 /**
  * An in-memory store with the same semantics, for tests and `--ephemeral`. Keys are held only as latin1
  * strings (one character per byte) and rebuilt for range reads: an ephemeral node keeps every block,
@@ -155,6 +276,12 @@ export function createMemoryStore(): KvStore {
   }
   const id = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
   const keyOf = (id: string) => new Uint8Array(Buffer.from(id, 'latin1'))
+  const write = (batch: WriteBatch) => {
+    for (const op of batch.ops) {
+      if (op.value === undefined) space(op.space).delete(id(op.key))
+      else space(op.space).set(id(op.key), op.value.slice())
+    }
+  }
   return {
     get(name, key) {
       return space(name).get(id(key))
@@ -168,11 +295,10 @@ export function createMemoryStore(): KvStore {
       const picked = options.limit === undefined ? ids : ids.slice(0, options.limit)
       for (const k of picked) yield [keyOf(k), space(name).get(k) as Uint8Array]
     },
-    write(batch) {
-      for (const op of batch.ops) {
-        if (op.value === undefined) space(op.space).delete(id(op.key))
-        else space(op.space).set(id(op.key), op.value.slice())
-      }
+    write,
+    writeBehind(batch) {
+      write(batch)
+      return Promise.resolve()
     },
     putMany(name, entries) {
       const target = space(name)

@@ -23,7 +23,8 @@ export interface StateOverlay {
   computeRoot(): Promise<Uint8Array>
   /**
    * Adds the overlay's writes to the batch and returns its root. The caller writes the batch, then calls
-   * `apply()` so the StateDb's head moves to the new root (never before the batch is durable).
+   * `apply()` so the StateDb's head moves to the new root (never before the batch is written, so that reads
+   * of the new head find its nodes; with writeBehind that is at once, before it is durable).
    */
   prepareCommit(batch: WriteBatch): Promise<{ root: Uint8Array; apply(): void }>
 }

@@ -290,7 +290,8 @@ export function createTelemetryIngestor(options: TelemetryIngestorOptions): Tele
       for (const [idHex, deviceId] of advanced) putLastSeq(batch, deviceId, lastSeq.get(idHex) as number)
       if (batch.size > 0) {
         try {
-          store.write(batch)
+          // Durable before the readings are reported accepted; in order with block commits (writeBehind).
+          await store.writeBehind(batch)
         } catch (error) {
           // Nothing was stored: forget the seqs we advanced so the device can resend.
           for (const c of candidates) lastSeq.delete(c.idHex)
