@@ -49,8 +49,11 @@ const SIGN = 1n << 255n
 const STACK_LIMIT = 1024
 /** Memory beyond this many 32-byte words costs more gas than the caller ever offers (see MAX_FRAME_GAS). */
 const MEMORY_WORD_LIMIT = 1 << 24
-/** Frames with more gas than this go to runTx, so gas and memory sizes stay exact JavaScript numbers. */
-export const MAX_FRAME_GAS = 2 ** 36
+/**
+ * Frames with more gas than this go to runTx: gas and memory sizes stay exact JavaScript numbers, and the
+ * memory a frame can pay for stays under about 50 MB.
+ */
+export const MAX_FRAME_GAS = 2 ** 32
 
 const COLD_SLOAD = 2100
 const WARM_READ = 100
@@ -562,7 +565,12 @@ function execute(env: FrameEnvironment, startGas: number): FrameResult {
         } else {
           cost += WARM_READ
           if (originalSlot !== 0n) {
-            if (current === 0n) refund = Math.max(0, refund - SSTORE_CLEARS_REFUND)
+            // @ethereumjs traps when the counter would go negative (unreachable in one frame: the +4,800 for
+            // clearing this slot came first); the same here.
+            if (current === 0n) {
+              refund -= SSTORE_CLEARS_REFUND
+              if (refund < 0) throw HALT
+            }
             else if (value === 0n) refund += SSTORE_CLEARS_REFUND
           }
           if (originalSlot === value) refund += originalSlot === 0n ? SSTORE_SET - WARM_READ : SSTORE_RESET - WARM_READ

@@ -54,6 +54,8 @@ export interface Ledger {
   /** Commits an executed block with its final (sealed) header, atomically. */
   commit(executed: ExecutedBlock, sealedHeader: BlockHeader, hooks?: CommitHooks): Promise<TxReceipt[]>
   decodeTransactions(block: Block, senders?: Uint8Array[]): SignedTx[]
+  /** Settles once every block committed so far is durable (rejects if the store failed to write one). */
+  durable(): Promise<void>
 }
 
 export interface LedgerOptions {
@@ -74,6 +76,8 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
   const blocks = openBlockStore(store)
   const vms = createExecutionVmPool(common)
   const execution = { plainTransfers: options.plainTransfers ?? true, contractCalls: options.contractCalls ?? true }
+  /** The last block batch written behind (ADR 0009); each is queued after the one before. */
+  let lastWrite: Promise<void> = Promise.resolve()
   // Decoding with a Common each tx shares, rather than a copy per tx (see createSharedTxCommon).
   const txCommon = createSharedTxCommon(common)
   if (blocks.headNumber() < 0n) await writeGenesis(store, blocks, state, genesis)
@@ -128,6 +132,7 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
     blocks,
     state,
     head: () => blocks.head(),
+    durable: () => lastWrite,
     decodeTransactions,
     async propose(options) {
       const parent = blocks.head()
@@ -169,7 +174,8 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
       // Visible at once, durable in the background while the next block is built (LMDB's write thread does the
       // B-tree writes and the flush). A failure makes the store refuse every later write: the next commit or
       // consensus step reports it. The consensus WAL waits for durability, and queues behind this batch.
-      store.writeBehind(batch).catch(() => {})
+      lastWrite = store.writeBehind(batch)
+      lastWrite.catch(() => {})
       apply()
       blocks.onCommitted(block, executed.senders, receipts)
       return receipts

@@ -186,7 +186,8 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
       const receipts = await ledger.commit(done, block.header, { beforeWrite: indexBlockData })
       executed.clear()
       pool.onBlockCommitted(done.outcome.included)
-      journals?.afterBlock()
+      // A journal rewrite drops the block's transactions, so it waits until the block is durable (ADR 0009).
+      if (journals) ledger.durable().then(() => stopping === undefined && journals.afterBlock(), () => {})
       anchors.onBlockCommitted(block)
       const head = blocks.head()
       log.info('block finalized', { number: head.header.number, hash: head.hash, txs: receipts.length, round, finalityMs: Math.round(performance.now() - startedAt) })

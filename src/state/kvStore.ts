@@ -7,6 +7,7 @@ import { ErrorCode, SteleError } from '../primitives/errors.js'
  * WriteBatch, applied in one LMDB write transaction, so a crash never leaves half a block.
  */
 export interface KvStore {
+  /** The value, which callers must not modify (it may be the store's own copy). */
   get(space: KvSpace, key: Uint8Array): Uint8Array | undefined
   /** Entries with start <= key < end, in key order (reverse: descending). */
   range(space: KvSpace, start: Uint8Array, end: Uint8Array, options?: { reverse?: boolean; limit?: number }): Iterable<[Uint8Array, Uint8Array]>
@@ -19,7 +20,8 @@ export interface KvStore {
   /**
    * Applies the batch atomically, after every earlier write. Its effects are visible to get and range at
    * once; the commit (the B-tree writes and the flush) happens on LMDB's write thread, and the promise
-   * settles once the batch is durable. If a commit fails, every later write throws that error.
+   * settles once the batch is durable. If a commit fails, every later write throws that error (and lmdb-js,
+   * which rejects promises of its own that nobody holds, ends the process: a fail-stop on a broken disk).
    */
   writeBehind(batch: WriteBatch): Promise<void>
   /**
@@ -91,6 +93,8 @@ export function openLmdbStore(path: string): KvStore {
   let writeSeq = 0
   let inFlight = 0
   let failure: SteleError | undefined
+  let previousCommit: Promise<void> = Promise.resolve()
+  let closed = false
 
   function* committedRange(space: KvSpace, start: Uint8Array, end: Uint8Array, options: { reverse?: boolean; limit?: number }): Generator<[Uint8Array, Uint8Array]> {
     if (compareBytes(start, end) >= 0) return
@@ -148,9 +152,17 @@ export function openLmdbStore(path: string): KvStore {
     },
     writeBehind(batch) {
       if (failure !== undefined) throw failure
-      const seq = ++writeSeq
-      const keys: [Map<string, PendingEntry>, string][] = []
+      if (closed) throw new SteleError(ErrorCode.Storage, 'the data store is closed')
+      // Checked before anything is recorded: lmdb-js throws on such a key part-way through a batch, after
+      // queueing the puts before it.
       for (const op of batch.ops) {
+        if (op.key.length === 0 || op.key.length > MAX_KEY_BYTES) throw new SteleError(ErrorCode.Internal, `a store key of ${op.key.length} bytes`, { details: { space: op.space } })
+      }
+      const seq = ++writeSeq
+      // Copied once: lmdb-js reads the value on its write thread, so the caller's array must not change under it.
+      const ops = batch.ops.map((op) => ({ space: op.space, key: op.key, value: op.value?.slice() }))
+      const keys: [Map<string, PendingEntry>, string][] = []
+      for (const op of ops) {
         let space = pending.get(op.space)
         if (space === undefined) pending.set(op.space, (space = new Map()))
         const id = latin1(op.key)
@@ -159,14 +171,25 @@ export function openLmdbStore(path: string): KvStore {
         keys.push([space, id])
       }
       inFlight++
-      // One batch is one LMDB transaction; lmdb-js runs its puts and commit on its write thread, in call order.
-      const committed = root.batch(() => {
-        for (const op of batch.ops) {
-          if (op.value === undefined) db(op.space).remove(asKey(op.key))
-          else db(op.space).put(asKey(op.key), Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength))
-        }
+      // Queued only once the previous batch has committed: a failed commit then stops every later batch
+      // (lmdb-js would commit transactions queued after a failed one), so nothing lands on top of a block
+      // that is not there. One batch is one LMDB transaction, run and committed on lmdb-js's write thread.
+      const committed = previousCommit.then(() => {
+        if (failure !== undefined) throw failure
+        return root.batch(() => {
+          for (const op of ops) {
+            if (op.value === undefined) db(op.space).remove(asKey(op.key))
+            else db(op.space).put(asKey(op.key), Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength))
+          }
+        })
       })
-      return Promise.resolve(committed)
+      previousCommit = committed.then(
+        () => undefined,
+        (cause: unknown) => {
+          failure ??= storageFailure(cause)
+        },
+      )
+      return committed
         .then(() => root.flushed)
         .then(
           () => {
@@ -181,7 +204,7 @@ export function openLmdbStore(path: string): KvStore {
           },
           (cause: unknown) => {
             inFlight--
-            failure ??= new SteleError(ErrorCode.Storage, 'a background write transaction failed; the store refuses further writes', { cause })
+            failure ??= storageFailure(cause)
             throw failure
           },
         )
@@ -209,10 +232,19 @@ export function openLmdbStore(path: string): KvStore {
       }
     },
     async close() {
+      closed = true
+      await previousCommit
       await root.close()
     },
   }
 }
+
+function storageFailure(cause: unknown): SteleError {
+  return cause instanceof SteleError ? cause : new SteleError(ErrorCode.Storage, 'a background write transaction failed; the store refuses further writes', { cause })
+}
+
+/** lmdb-js's largest key (its default `maxKeySize`); Stele's keys are at most 64 bytes. */
+const MAX_KEY_BYTES = 1978
 
 function latin1(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
@@ -234,14 +266,16 @@ function* mergeRange(
   const limit = options.limit ?? Number.POSITIVE_INFINITY
   const from = latin1(start)
   const to = latin1(end)
-  // latin1 strings compare code unit by code unit, which is byte order.
+  // latin1 strings compare code unit by code unit, which is byte order. The pending values are read now: a
+  // batch that commits while the caller iterates drops its entries, and its keys would read as deleted.
   const ids = [...written.keys()].filter((id) => id >= from && id < to).sort()
   if (reverse) ids.reverse()
+  const values = new Map(ids.map((id) => [id, written.get(id)?.value]))
   const before = (a: string, b: string) => (reverse ? a > b : a < b)
   let count = 0
   let i = 0
   const emitPending = function* (id: string): Generator<[Uint8Array, Uint8Array]> {
-    const value = written.get(id)?.value
+    const value = values.get(id)
     if (value !== undefined) {
       count++
       yield [new Uint8Array(Buffer.from(id, 'latin1')), value]
