@@ -2,7 +2,7 @@ import { loadavg } from 'node:os'
 import type { Genesis } from '../src/chain/genesis.js'
 import type { Block, SignedTx } from '../src/chain/types.js'
 import { createChainCommon } from '../src/execution/common.js'
-import { openLedger } from '../src/node/ledger.js'
+import { openLedger, type LedgerOptions } from '../src/node/ledger.js'
 import { encodeFunctionData } from 'viem'
 import { keccak256 } from '../src/crypto/keccak.js'
 import { bigintToBytes, bigintToHex, bytesToHex, concatBytes, hexToBytes, padBytes, type Hex } from '../src/primitives/bytes.js'
@@ -69,49 +69,14 @@ async function measureBlockSize(keys: DevKey[], genesis: Genesis, perBlock: numb
       }),
     )
   }
-  const samples: Record<'evm' | 'fastPath', { proposeUs: number[]; commitUs: number[]; roots: string[] }> = {
-    evm: { proposeUs: [], commitUs: [], roots: [] },
-    fastPath: { proposeUs: [], commitUs: [], roots: [] },
-  }
-  for (let r = -1; r < ROUNDS; r++) {
-    for (const mode of ['evm', 'fastPath'] as const) {
-      progress(r < 0 ? `block: ${perBlock} per block, warm-up, ${mode}` : `block: ${perBlock} per block, round ${r + 1}/${ROUNDS}, ${mode}`)
-      const store = createMemoryStore()
-      const ledger = await openLedger(store, createFlatStateDb(store), genesis, createChainCommon(CHAIN_ID), { plainTransfers: mode === 'fastPath' })
-      let proposeMs = 0
-      let commitMs = 0
-      for (let b = 0; b < blockCount; b++) {
-        // Decoded and recovered outside the measurement: admission, not the block path.
-        const candidates: SignedTx[] = ledger.decodeTransactions({ transactions: blocks[b]! } as Block)
-        const started = cpuMs()
-        const executed = await ledger.propose({ candidates, anchors: [], anchorRoot: new Uint8Array(32), timestamp: BigInt(b + 1), proposer: keys[0]!.address, round: 0, validators: [keys[0]!.address] })
-        const proposed = cpuMs()
-        if (executed.block.transactions.length !== perBlock) throw new Error(`block ${b + 1} holds ${executed.block.transactions.length} of ${perBlock} transfers`)
-        await ledger.commit(executed, executed.block.header)
-        commitMs += cpuMs() - proposed
-        proposeMs += proposed - started
-        if (b === blockCount - 1) samples[mode].roots.push(bytesToHex(executed.block.header.stateRoot))
-      }
-      if (r < 0) continue
-      samples[mode].proposeUs.push((proposeMs * 1000) / (perBlock * blockCount))
-      samples[mode].commitUs.push((commitMs * 1000) / (perBlock * blockCount))
-    }
-  }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
-  const figures = (mode: 'evm' | 'fastPath') => ({
-    proposeCpuUsPerTransfer: round(median(samples[mode].proposeUs)),
-    commitCpuUsPerTransfer: round(median(samples[mode].commitUs)),
-    rounds: samples[mode].proposeUs.map((p, i) => round(p + (samples[mode].commitUs[i] as number))),
-  })
-  const evm = figures('evm')
-  const fastPath = figures('fastPath')
+  const { evm, fastPath, sameStateRoots } = await compareModes(genesis, blocks, `${perBlock} per block`, { evm: { plainTransfers: false }, fastPath: { plainTransfers: true } })
   return {
     transfersPerBlock: perBlock,
     blocks: blockCount,
     evm,
     fastPath,
-    proposeSpeedup: round((evm.proposeCpuUsPerTransfer as number) / (fastPath.proposeCpuUsPerTransfer as number)),
-    sameStateRoots: new Set([...samples.evm.roots, ...samples.fastPath.roots]).size === 1,
+    proposeSpeedup: round(evm.proposeCpuUsPerTransfer / fastPath.proposeCpuUsPerTransfer),
+    sameStateRoots,
   }
 }
 
@@ -149,47 +114,69 @@ async function measureErc20(keys: DevKey[], baseGenesis: Genesis): Promise<objec
       }),
     )
   }
-  const samples: Record<'evm' | 'frameInterpreter', { proposeUs: number[]; commitUs: number[]; roots: string[] }> = {
-    evm: { proposeUs: [], commitUs: [], roots: [] },
-    frameInterpreter: { proposeUs: [], commitUs: [], roots: [] },
-  }
-  for (let r = -1; r < ROUNDS; r++) {
-    for (const mode of ['evm', 'frameInterpreter'] as const) {
-      progress(r < 0 ? `block: ERC-20, warm-up, ${mode}` : `block: ERC-20, round ${r + 1}/${ROUNDS}, ${mode}`)
-      const store = createMemoryStore()
-      const ledger = await openLedger(store, createFlatStateDb(store), genesis, createChainCommon(CHAIN_ID), { contractCalls: mode === 'frameInterpreter' })
-      let proposeMs = 0
-      let commitMs = 0
-      for (let b = 0; b < ERC20_BLOCKS; b++) {
-        const candidates: SignedTx[] = ledger.decodeTransactions({ transactions: blocks[b]! } as Block)
-        const started = cpuMs()
-        const executed = await ledger.propose({ candidates, anchors: [], anchorRoot: new Uint8Array(32), timestamp: BigInt(b + 1), proposer: keys[0]!.address, round: 0, validators: [keys[0]!.address] })
-        const proposed = cpuMs()
-        if (executed.block.transactions.length !== ERC20_PER_BLOCK) throw new Error(`ERC-20 block ${b + 1} holds ${executed.block.transactions.length} of ${ERC20_PER_BLOCK} transfers`)
-        if (executed.outcome.receipts.some((receipt) => receipt.status !== 1)) throw new Error(`ERC-20 block ${b + 1} has a failed transfer`)
-        await ledger.commit(executed, executed.block.header)
-        commitMs += cpuMs() - proposed
-        proposeMs += proposed - started
-        if (b === ERC20_BLOCKS - 1) samples[mode].roots.push(bytesToHex(executed.block.header.stateRoot))
-      }
-      if (r < 0) continue
-      samples[mode].proposeUs.push((proposeMs * 1000) / (ERC20_PER_BLOCK * ERC20_BLOCKS))
-      samples[mode].commitUs.push((commitMs * 1000) / (ERC20_PER_BLOCK * ERC20_BLOCKS))
-    }
-  }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
-  const figures = (mode: 'evm' | 'frameInterpreter') => ({
-    proposeCpuUsPerTransfer: round(median(samples[mode].proposeUs)),
-    commitCpuUsPerTransfer: round(median(samples[mode].commitUs)),
-  })
-  const evm = figures('evm')
-  const frameInterpreter = figures('frameInterpreter')
+  const { evm, frameInterpreter, sameStateRoots } = await compareModes(genesis, blocks, 'ERC-20', { evm: { contractCalls: false }, frameInterpreter: { contractCalls: true } })
   return {
     transfersPerBlock: ERC20_PER_BLOCK,
     blocks: ERC20_BLOCKS,
     evm,
     frameInterpreter,
-    proposeSpeedup: round((evm.proposeCpuUsPerTransfer as number) / (frameInterpreter.proposeCpuUsPerTransfer as number)),
-    sameStateRoots: new Set([...samples.evm.roots, ...samples.frameInterpreter.roots]).size === 1,
+    proposeSpeedup: round(evm.proposeCpuUsPerTransfer / frameInterpreter.proposeCpuUsPerTransfer),
+    sameStateRoots,
   }
+}
+
+interface ModeFigures {
+  proposeCpuUsPerTransfer: number
+  commitCpuUsPerTransfer: number
+  /** Propose plus commit, per round. */
+  rounds: number[]
+}
+
+/**
+ * Proposes and commits the same blocks (raw transactions per block) under each set of ledger options, in
+ * alternating rounds after one unmeasured warm-up round of each; every block must hold all its
+ * transactions, each successful. Returns the median CPU per transaction of each mode, and whether every
+ * mode ended at the same state root.
+ */
+async function compareModes<M extends string>(genesis: Genesis, blocks: Uint8Array[][], label: string, modes: Record<M, LedgerOptions>): Promise<Record<M, ModeFigures> & { sameStateRoots: boolean }> {
+  const names = Object.keys(modes) as M[]
+  const samples = new Map(names.map((name) => [name, { proposeUs: [] as number[], commitUs: [] as number[] }]))
+  const roots = new Set<string>()
+  const txCount = blocks.reduce((n, block) => n + block.length, 0)
+  for (let r = -1; r < ROUNDS; r++) {
+    for (const name of names) {
+      progress(r < 0 ? `block: ${label}, warm-up, ${name}` : `block: ${label}, round ${r + 1}/${ROUNDS}, ${name}`)
+      const store = createMemoryStore()
+      const ledger = await openLedger(store, createFlatStateDb(store), genesis, createChainCommon(CHAIN_ID), modes[name])
+      let proposeMs = 0
+      let commitMs = 0
+      for (const [b, raw] of blocks.entries()) {
+        // Decoded and recovered outside the measurement: admission, not the block path.
+        const candidates: SignedTx[] = ledger.decodeTransactions({ transactions: raw } as Block)
+        const started = cpuMs()
+        const executed = await ledger.propose({ candidates, anchors: [], anchorRoot: new Uint8Array(32), timestamp: BigInt(b + 1), proposer: genesis.validators[0]!, round: 0, validators: genesis.validators })
+        const proposed = cpuMs()
+        if (executed.block.transactions.length !== raw.length) throw new Error(`${label}: block ${b + 1} holds ${executed.block.transactions.length} of ${raw.length} transactions`)
+        if (executed.outcome.receipts.some((receipt) => receipt.status !== 1)) throw new Error(`${label}: block ${b + 1} has a failed transaction`)
+        await ledger.commit(executed, executed.block.header)
+        commitMs += cpuMs() - proposed
+        proposeMs += proposed - started
+        if (b === blocks.length - 1) roots.add(bytesToHex(executed.block.header.stateRoot))
+      }
+      if (r < 0) continue
+      samples.get(name)!.proposeUs.push((proposeMs * 1000) / txCount)
+      samples.get(name)!.commitUs.push((commitMs * 1000) / txCount)
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+  const result = { sameStateRoots: roots.size === 1 } as Record<M, ModeFigures> & { sameStateRoots: boolean }
+  for (const name of names) {
+    const { proposeUs, commitUs } = samples.get(name)!
+    ;(result as Record<M, ModeFigures>)[name] = {
+      proposeCpuUsPerTransfer: Math.round(median(proposeUs) * 10) / 10,
+      commitCpuUsPerTransfer: Math.round(median(commitUs) * 10) / 10,
+      rounds: proposeUs.map((p, i) => Math.round((p + (commitUs[i] as number)) * 10) / 10),
+    }
+  }
+  return result
 }
