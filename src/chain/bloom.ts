@@ -1,6 +1,14 @@
 import { keccak256 } from '../crypto/keccak.js'
 import type { Log } from './types.js'
 
+/**
+ * The three bloom bit positions of recent values, by the value's bytes as a latin1 string. Logs repeat
+ * their values (a token's address, an event's signature, the same holders as topics), and a keccak call
+ * costs about ten times the key. Cleared when full rather than evicted one by one.
+ */
+const BLOOM_BITS_MAX = 8192
+const bloomBits = new Map<string, [number, number, number]>()
+
 /** The 2048-bit Ethereum logs bloom: for the address and each topic, 3 bits from keccak256 pairs. */
 export function logsBloom(logs: Log[], into: Uint8Array = new Uint8Array(256)): Uint8Array {
   for (const log of logs) {
@@ -11,10 +19,21 @@ export function logsBloom(logs: Log[], into: Uint8Array = new Uint8Array(256)): 
 }
 
 function addToBloom(bloom: Uint8Array, value: Uint8Array) {
-  const hash = keccak256(value)
-  for (let i = 0; i < 6; i += 2) {
-    const bit = (((hash[i] as number) << 8) | (hash[i + 1] as number)) & 2047
+  for (const bit of bitsOf(value)) {
     const byte = 255 - (bit >> 3)
     bloom[byte] = (bloom[byte] as number) | (1 << (bit & 7))
   }
+}
+
+function bitsOf(value: Uint8Array): [number, number, number] {
+  const key = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
+  let bits = bloomBits.get(key)
+  if (bits === undefined) {
+    const hash = keccak256(value)
+    const bit = (i: number) => (((hash[i] as number) << 8) | (hash[i + 1] as number)) & 2047
+    bits = [bit(0), bit(2), bit(4)]
+    if (bloomBits.size >= BLOOM_BITS_MAX) bloomBits.clear()
+    bloomBits.set(key, bits)
+  }
+  return bits
 }
