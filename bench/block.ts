@@ -57,18 +57,7 @@ export async function runBlockBench(): Promise<object> {
 
 async function measureBlockSize(keys: DevKey[], genesis: Genesis, perBlock: number, blockCount: number): Promise<object> {
   progress(`block: signing ${perBlock * blockCount} transfers in blocks of ${perBlock}`)
-  const recipients = Array.from({ length: 256 }, (_, i) => hexToBytes(`0x${(i + 1).toString(16).padStart(4, '0')}${'42'.repeat(18)}`))
-  const blocks: Uint8Array[][] = []
-  for (let b = 0; b < blockCount; b++) {
-    blocks.push(
-      Array.from({ length: perBlock }, (_, i) => {
-        const sender = keys[i % SENDERS] as DevKey
-        const nonce = BigInt(b * (perBlock / SENDERS) + Math.floor(i / SENDERS))
-        const fields = { chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: 1n, maxFeePerGas: 10n ** 10n, gas: 21_000n, to: recipients[(b * perBlock + i) % recipients.length]!, value: 1n, data: new Uint8Array(0) }
-        return hexToBytes(signEip1559Tx(fields, sender.privateKey).raw)
-      }),
-    )
-  }
+  const blocks = signBlocks(keys, blockCount, perBlock, (recipient) => ({ to: recipient, value: 1n, gas: 21_000n, data: new Uint8Array(0) }))
   const { evm, fastPath, sameStateRoots } = await compareModes(genesis, blocks, `${perBlock} per block`, { evm: { plainTransfers: false }, fastPath: { plainTransfers: true } })
   return {
     transfersPerBlock: perBlock,
@@ -101,19 +90,12 @@ async function measureErc20(keys: DevKey[], baseGenesis: Genesis): Promise<objec
   alloc.set(bytesToHex(ERC20_ADDRESS), { balance: 0n, nonce: 1n, code: hexToBytes(token.deployedBytecode), storage })
   const genesis: Genesis = { ...baseGenesis, alloc }
   progress(`block: signing ${ERC20_PER_BLOCK * ERC20_BLOCKS} ERC-20 transfers in blocks of ${ERC20_PER_BLOCK}`)
-  const blocks: Uint8Array[][] = []
-  for (let b = 0; b < ERC20_BLOCKS; b++) {
-    blocks.push(
-      Array.from({ length: ERC20_PER_BLOCK }, (_, i) => {
-        const sender = keys[i % SENDERS] as DevKey
-        const nonce = BigInt(b * (ERC20_PER_BLOCK / SENDERS) + Math.floor(i / SENDERS))
-        const recipient = hexToBytes(`0x${((b * ERC20_PER_BLOCK + i) % 256 + 1).toString(16).padStart(4, '0')}${'42'.repeat(18)}`)
-        const data = hexToBytes(encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [bytesToHex(recipient), 1n] }))
-        const fields = { chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: 1n, maxFeePerGas: 10n ** 10n, gas: 80_000n, to: ERC20_ADDRESS, value: 0n, data }
-        return hexToBytes(signEip1559Tx(fields, sender.privateKey).raw)
-      }),
-    )
-  }
+  const blocks = signBlocks(keys, ERC20_BLOCKS, ERC20_PER_BLOCK, (recipient) => ({
+    to: ERC20_ADDRESS,
+    value: 0n,
+    gas: 80_000n,
+    data: hexToBytes(encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [bytesToHex(recipient), 1n] })),
+  }))
   const { evm, frameInterpreter, sameStateRoots } = await compareModes(genesis, blocks, 'ERC-20', { evm: { contractCalls: false }, frameInterpreter: { contractCalls: true } })
   return {
     transfersPerBlock: ERC20_PER_BLOCK,
@@ -123,6 +105,25 @@ async function measureErc20(keys: DevKey[], baseGenesis: Genesis): Promise<objec
     proposeSpeedup: round(evm.proposeCpuUsPerTransfer / frameInterpreter.proposeCpuUsPerTransfer),
     sameStateRoots,
   }
+}
+
+/** 256 recipients, taken in turn by the transactions of a bench. */
+const RECIPIENTS = Array.from({ length: 256 }, (_, i) => hexToBytes(`0x${(i + 1).toString(16).padStart(4, '0')}${'42'.repeat(18)}`))
+
+/**
+ * `blockCount` blocks of `perBlock` signed EIP-1559 transactions: transaction i of a block comes from
+ * sender i mod SENDERS, with nonces running on across blocks, and `call` gives its target and payload
+ * for the next recipient.
+ */
+function signBlocks(keys: DevKey[], blockCount: number, perBlock: number, call: (recipient: Uint8Array) => { to: Uint8Array; value: bigint; gas: bigint; data: Uint8Array }): Uint8Array[][] {
+  return Array.from({ length: blockCount }, (_, b) =>
+    Array.from({ length: perBlock }, (_, i) => {
+      const sender = keys[i % SENDERS] as DevKey
+      const nonce = BigInt(b * (perBlock / SENDERS) + Math.floor(i / SENDERS))
+      const fields = { chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: 1n, maxFeePerGas: 10n ** 10n, ...call(RECIPIENTS[(b * perBlock + i) % RECIPIENTS.length]!) }
+      return hexToBytes(signEip1559Tx(fields, sender.privateKey).raw)
+    }),
+  )
 }
 
 interface ModeFigures {

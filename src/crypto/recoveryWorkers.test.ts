@@ -164,7 +164,7 @@ describe('signer recovery on worker threads', () => {
   test('idle workers do not keep a process alive that never closes them', async () => {
     const root = fileURLToPath(new URL('../..', import.meta.url))
     const script = `
-      import { MAX_BATCH, createSignerRecovery } from './src/crypto/recoveryWorkers.ts'
+      import { createSignerRecovery } from './src/crypto/recoveryWorkers.ts'
       import { sign } from './src/crypto/secp256k1.ts'
       const recovery = createSignerRecovery({ threads: 1 })
       const hash = new Uint8Array(32).fill(7)

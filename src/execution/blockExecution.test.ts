@@ -6,7 +6,8 @@ import { logsBloom } from '../chain/bloom.js'
 import type { SignedTx } from '../chain/types.js'
 import { bytesToHex, hexToBytes } from '../primitives/bytes.js'
 import { createFlatStateDb } from '../state/flatStateDb.js'
-import { createMemoryStore, WriteBatch, type KvStore } from '../state/kvStore.js'
+import { createMemoryStore, type KvStore } from '../state/kvStore.js'
+import { commitOverlay } from '../state/testing/commitOverlay.js'
 import type { StateDb } from '../state/stateDb.js'
 import { executeTransactions, type BlockEnv } from './blockExecution.js'
 import { createChainCommon } from './common.js'
@@ -36,10 +37,7 @@ async function genesis(): Promise<{ db: StateDb; store: KvStore }> {
   for (const sender of senders) await overlay.stateManager.putAccount(new Address(sender), new Account(0n, 10n ** 20n))
   await overlay.stateManager.putAccount(new Address(EMITTER), new Account(0n, 0n))
   await overlay.stateManager.putCode(new Address(EMITTER), EMITTER_CODE)
-  const batch = new WriteBatch()
-  const commit = await overlay.prepareCommit(batch)
-  store.write(batch)
-  commit.apply()
+  await commitOverlay(store, overlay)
   return { db, store }
 }
 
@@ -105,10 +103,7 @@ test('a pooled VM reused across blocks gives the same blocks as a fresh VM per b
       const overlay = db.overlay()
       const outcome = await executeTransactions(common, overlay, env(number), candidates, 'build', vms)
       assert.equal(outcome.included.length, 2)
-      const batch = new WriteBatch()
-      const commit = await overlay.prepareCommit(batch)
-      store.write(batch)
-      commit.apply()
+      await commitOverlay(store, overlay)
       roots.push(...[outcome.stateRoot, outcome.receiptsRoot, outcome.logsBloom].map(bytesToHex), String(outcome.gasUsed))
     }
     outcomes.push(roots)

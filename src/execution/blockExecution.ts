@@ -13,7 +13,7 @@ import type { StateOverlay } from '../state/stateDb.js'
 import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
 import { orderedTrieRoot } from './orderedTrieRoot.js'
 import { applyContractCall } from './contractCall.js'
-import { applyPlainTransfer } from './plainTransfer.js'
+import { checkCharge, hasCode, transferCharged } from './plainTransfer.js'
 import type { ExecutionVmPool } from './vmPool.js'
 
 /** The block context the EVM sees. */
@@ -165,7 +165,10 @@ async function runTransactions(
   return { included, rejected, receipts, gasUsed, logsBloom: bloom, stateRoot, transactionsRoot, receiptsRoot, overlay }
 }
 
-/** A plain transfer or a contract call without the EVM, when the options allow it and the tx qualifies. */
+/**
+ * A plain transfer or a contract call without the EVM, when the options allow it and the tx qualifies: runTx's
+ * checks once (checkCharge), then the path by whether the target has code.
+ */
 async function applyDirectly(
   common: Common,
   overlay: StateOverlay,
@@ -174,12 +177,14 @@ async function applyDirectly(
   coinbase: Address,
   options: ExecutionOptions,
 ): Promise<{ status: 0 | 1; gasUsed: bigint; logs: Log[] } | undefined> {
-  if (options.plainTransfers !== false) {
-    const transfer = await applyPlainTransfer(overlay.stateManager, signed.tx, signed.from, env.baseFeePerGas, coinbase)
-    if (transfer !== undefined) return { status: 1, gasUsed: transfer.gasUsed, logs: [] }
-  }
-  if (options.contractCalls === false) return undefined
-  return applyContractCall(overlay.stateManager, signed.tx, signed.from, env, coinbase, common.chainId())
+  const plain = options.plainTransfers !== false
+  const calls = options.contractCalls !== false
+  if (!plain && !calls) return undefined
+  const state = overlay.stateManager
+  const charge = await checkCharge(state, signed.tx, signed.from, env.baseFeePerGas)
+  if (charge === undefined) return undefined
+  if (!hasCode(charge.target)) return plain ? { status: 1, gasUsed: await transferCharged(state, signed.tx, charge, coinbase), logs: [] } : undefined
+  return calls ? applyContractCall(state, signed.tx, signed.from, charge, env, coinbase, common.chainId()) : undefined
 }
 
 /** Checks a proposed header against the result of executing its transactions. */

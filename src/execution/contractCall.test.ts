@@ -8,7 +8,8 @@ import type { SignedTx } from '../chain/types.js'
 import { keccak256 } from '../crypto/keccak.js'
 import { bigintToBytes, bytesToHex, concatBytes, hexToBytes, padBytes } from '../primitives/bytes.js'
 import { createFlatStateDb } from '../state/flatStateDb.js'
-import { createMemoryStore, WriteBatch } from '../state/kvStore.js'
+import { createMemoryStore } from '../state/kvStore.js'
+import { commitOverlay } from '../state/testing/commitOverlay.js'
 import type { StateDb } from '../state/stateDb.js'
 import { compileErc20 } from '../../test/fixtures/compile.js'
 import { executeTransactions, type BlockEnv, type ExecutionOutcome } from './blockExecution.js'
@@ -53,10 +54,7 @@ async function genesis(program: Uint8Array, tokenCode?: Uint8Array): Promise<Sta
       await state.putStorage(new Address(TOKEN), keccak256(concatBytes(padBytes(sender, 32), word(3n))), bigintToBytes(1000n))
     }
   }
-  const batch = new WriteBatch()
-  const commit = await overlay.prepareCommit(batch)
-  store.write(batch)
-  commit.apply()
+  await commitOverlay(store, overlay)
   return db
 }
 

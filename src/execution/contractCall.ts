@@ -5,7 +5,7 @@ import type { Log } from '../chain/types.js'
 import { bytesToBigint } from '../primitives/bytes.js'
 import type { BlockEnv } from './blockExecution.js'
 import { MAX_FRAME_GAS, bytesToWord, runFrame, wordToBytes } from './frameInterpreter.js'
-import { checkCharge, settle } from './plainTransfer.js'
+import { settle, type Charge } from './plainTransfer.js'
 
 /** A state manager that can also read storage synchronously (the flat state overlay can). */
 export interface SyncStorageReader {
@@ -15,8 +15,6 @@ export interface SyncStorageReader {
 function hasSyncStorage(state: StateManagerInterface): state is StateManagerInterface & SyncStorageReader {
   return typeof (state as Partial<SyncStorageReader>).storageNow === 'function'
 }
-
-const MAX_UINT256 = (1n << 256n) - 1n
 
 /** After this many frames of one code that met an opcode outside the interpreter, that code goes straight to runTx. */
 const UNSUPPORTED_LIMIT = 4
@@ -31,32 +29,30 @@ export interface ContractCallResult {
 /**
  * A call to a contract, run by frameInterpreter instead of runTx when the code makes no call of its own.
  *
- * The envelope is runTx's under Cancun, as applyPlainTransfer applies it: the same checks (so anything runTx
- * would refuse returns undefined, and keeps runTx's wording), then the frame with the gas left after the
+ * The envelope is runTx's under Cancun, as applyPlainTransfer applies it: the same checks (checkCharge, so
+ * anything runTx would refuse goes to runTx and keeps its wording), then the frame with the gas left after the
  * intrinsic gas, then the refund (at most a fifth of the gas used, EIP-3529, and only on success), then the
  * account writes of `settle`. The call's value and storage writes count only if the frame succeeded.
  *
- * Returns undefined without touching the state when the transaction is not such a call, carries an access
- * list, or its code reaches an opcode the interpreter leaves to the EVM; the caller then runs it in runTx.
+ * `charge` is checkCharge's, for a target with code. Returns undefined without touching the state when the
+ * transaction carries an access list or a very large gas limit, or its code reaches an opcode the interpreter
+ * leaves to the EVM; the caller then runs it in runTx.
  */
 export async function applyContractCall(
   state: StateManagerInterface,
   tx: TypedTransaction,
   from: Uint8Array,
+  charge: Charge,
   env: BlockEnv,
   coinbase: Address,
   chainId: bigint,
 ): Promise<ContractCallResult | undefined> {
   if (!hasSyncStorage(state) || tx.gasLimit > BigInt(MAX_FRAME_GAS)) return undefined
   if ('accessList' in tx && (tx.accessList as unknown[]).length > 0) return undefined
-  const to = tx.to
-  if (to === undefined) return undefined
+  const to = tx.to as Address
+  const target = charge.target
   const code = await state.getCode(to)
-  if (code.length === 0 || (unsupportedCounts.get(code) ?? 0) >= UNSUPPORTED_LIMIT) return undefined
-  const charge = await checkCharge(state, tx, from, env.baseFeePerGas)
-  if (charge === undefined) return undefined
-  const target = await state.getAccount(to)
-  if (target === undefined || target.balance + tx.value > MAX_UINT256) return undefined
+  if (target === undefined || code.length === 0 || (unsupportedCounts.get(code) ?? 0) >= UNSUPPORTED_LIMIT) return undefined
 
   const address = to.bytes
   const frame = runFrame(

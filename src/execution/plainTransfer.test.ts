@@ -6,7 +6,8 @@ import { Account, Address, privateToAddress } from '@ethereumjs/util'
 import type { SignedTx } from '../chain/types.js'
 import { bytesToHex } from '../primitives/bytes.js'
 import { createFlatStateDb } from '../state/flatStateDb.js'
-import { createMemoryStore, WriteBatch } from '../state/kvStore.js'
+import { createMemoryStore } from '../state/kvStore.js'
+import { commitOverlay } from '../state/testing/commitOverlay.js'
 import type { StateDb } from '../state/stateDb.js'
 import { executeTransactions, type BlockEnv, type ExecutionOutcome } from './blockExecution.js'
 import { createChainCommon } from './common.js'
@@ -39,10 +40,7 @@ async function genesis(): Promise<StateDb> {
   await state.putAccount(new Address(EMPTY), new Account(0n, 0n))
   await state.putAccount(new Address(CONTRACT), new Account(0n, 5n))
   await state.putCode(new Address(CONTRACT), Uint8Array.of(0x00)) // STOP
-  const batch = new WriteBatch()
-  const commit = await overlay.prepareCommit(batch)
-  store.write(batch)
-  commit.apply()
+  await commitOverlay(store, overlay)
   return db
 }
 

@@ -35,20 +35,27 @@ export async function applyPlainTransfer(
   coinbase: Address,
 ): Promise<{ gasUsed: bigint } | undefined> {
   const charge = await checkCharge(state, tx, from, baseFee)
-  if (charge === undefined) return undefined
-  const to = tx.to as Address
-  const targetBefore = equalBytes(to.bytes, from) ? charge.senderBefore : await state.getAccount(to)
-  if (targetBefore !== undefined && !equalBytes(targetBefore.codeHash, KECCAK256_NULL)) return undefined
-  if ((targetBefore?.balance ?? 0n) + tx.value > MAX_UINT256) return undefined
-  const gasUsed = charge.intrinsicGas
-  await settle(state, tx, charge, coinbase, gasUsed, true)
-  return { gasUsed }
+  if (charge === undefined || hasCode(charge.target)) return undefined
+  return { gasUsed: await transferCharged(state, tx, charge, coinbase) }
+}
+
+/** applyPlainTransfer once checkCharge has passed and the target has no code; returns the gas used. */
+export async function transferCharged(state: StateManagerInterface, tx: TypedTransaction, charge: Charge, coinbase: Address): Promise<bigint> {
+  // With no code at the target nothing runs: the gas used is the intrinsic gas.
+  await settle(state, tx, charge, coinbase, charge.intrinsicGas, true)
+  return charge.intrinsicGas
+}
+
+export function hasCode(account: Account | undefined): boolean {
+  return account !== undefined && !equalBytes(account.codeHash, KECCAK256_NULL)
 }
 
 /** What a transaction pays, once checkCharge has found that runTx would accept it. */
 export interface Charge {
   sender: Address
   senderBefore: Account | undefined
+  /** The call's target before the transaction (the sender's account when it calls itself). */
+  target: Account | undefined
   intrinsicGas: bigint
   gasPrice: bigint
   inclusionFee: bigint
@@ -56,7 +63,8 @@ export interface Charge {
 
 /**
  * The checks runTx makes before it runs anything, for a call (not a creation) outside the precompile
- * range under Cancun; undefined when the transaction is not such a call or runTx would refuse it.
+ * range under Cancun; undefined when the transaction is not such a call or runTx would refuse it (or the
+ * value would overflow the target's balance, which runTx handles).
  */
 export async function checkCharge(state: StateManagerInterface, tx: TypedTransaction, from: Uint8Array, baseFee: bigint): Promise<Charge | undefined> {
   const to = tx.to
@@ -87,9 +95,11 @@ export async function checkCharge(state: StateManagerInterface, tx: TypedTransac
   const senderBefore = await state.getAccount(sender)
   const nonce = senderBefore?.nonce ?? 0n
   const balance = senderBefore?.balance ?? 0n
-  if (senderBefore !== undefined && !equalBytes(senderBefore.codeHash, KECCAK256_NULL)) return undefined // EIP-3607
+  if (hasCode(senderBefore)) return undefined // EIP-3607
   if (balance < upfrontCost || balance < maxCost || nonce !== tx.nonce) return undefined
-  return { sender, senderBefore, intrinsicGas, gasPrice, inclusionFee }
+  const target = equalBytes(to.bytes, from) ? senderBefore : await state.getAccount(to)
+  if ((target?.balance ?? 0n) + tx.value > MAX_UINT256) return undefined
+  return { sender, senderBefore, target, intrinsicGas, gasPrice, inclusionFee }
 }
 
 /**
