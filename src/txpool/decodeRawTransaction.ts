@@ -13,6 +13,7 @@ import { publicKeyToAddress, recoverPublicKey, SECP256K1_N } from '../crypto/sec
 import type { RecoveryRequest, SignerRecovery } from '../crypto/recoveryWorkers.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { signingHashFromRaw } from './signingHash.js'
+import { buildFeeMarketTx } from './feeMarketTx.js'
 import {
   initCodeTooLarge,
   invalidSender,
@@ -78,6 +79,8 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
     // Not frozen, so rememberSender can attach the recovered sender to the tx itself.
     const txOptions = { common: options.common, freeze: false }
     if (type === 2) {
+      const built = buildFeeMarketTx(values as RlpValue[], options.common)
+      if (built !== undefined) return built
       return create1559FeeMarketTxFromBytesArray(values as Parameters<typeof create1559FeeMarketTxFromBytesArray>[0], txOptions)
     }
     if (type === 1) {
