@@ -1,5 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import type { TypedTransaction } from '@ethereumjs/tx'
 import { Account as EthAccount, Address } from '@ethereumjs/util'
 import { openBlockStore, type BlockStore } from '../chain/blockStore.js'
 import type { Genesis } from '../chain/genesis.js'
@@ -15,7 +15,7 @@ import { WriteBatch, type KvStore } from '../state/kvStore.js'
 import type { StateDb } from '../state/stateDb.js'
 import { keccak256 } from '../crypto/keccak.js'
 import type { SignerRecovery } from '../crypto/recoveryWorkers.js'
-import { createSharedTxCommon, recoverSender, recoverSenderWith, rememberSender } from '../txpool/decodeRawTransaction.js'
+import { createSharedTxCommon, decodeBlockTransaction, recoverSender, recoverSenderWith, rememberSender } from '../txpool/decodeRawTransaction.js'
 
 /** A block whose transactions have been executed but which is not yet committed. */
 export interface ExecutedBlock {
@@ -85,7 +85,7 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
 
   function decodeTransactions(block: Block, senders?: Uint8Array[]): SignedTx[] {
     return block.transactions.map((serialized, i) => {
-      const tx = createTxFromRLP(serialized, { common: txCommon, freeze: false })
+      const tx = decodeBlockTransaction(serialized, txCommon)
       const known = senders?.[i]
       if (known !== undefined) rememberSender(tx, known)
       const from = known ?? recoverSender(tx)
@@ -106,7 +106,7 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
       else unknown.push(i)
     })
     if (unknown.length === 0) return txs
-    const decoded = unknown.map((i) => createTxFromRLP(block.transactions[i] as Uint8Array, { common: txCommon, freeze: false }))
+    const decoded = unknown.map((i) => decodeBlockTransaction(block.transactions[i] as Uint8Array, txCommon))
     const { recovery } = options
     const senders = recovery === undefined ? decoded.map((tx) => recoverSender(tx)) : await Promise.all(decoded.map((tx) => recoverSenderWith(recovery, tx)))
     unknown.forEach((at, k) => {

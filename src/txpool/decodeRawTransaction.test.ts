@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { createTx } from '@ethereumjs/tx'
+import { createTx, createTxFromRLP } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
 import { createChainCommon } from '../execution/common.js'
 import { bytesToHex } from '../primitives/bytes.js'
 import { isSteleError } from '../primitives/errors.js'
 import { sign } from '../crypto/secp256k1.js'
-import { createSharedTxCommon, decodeRawTransaction, initCodeSizeLimit, recoverSender } from './decodeRawTransaction.js'
+import { createSharedTxCommon, decodeBlockTransaction, decodeRawTransaction, initCodeSizeLimit, recoverSender } from './decodeRawTransaction.js'
 import { DEV_KEYS } from './testTransactions.js'
 
 const CHAIN_ID = 1337n
@@ -82,5 +82,25 @@ test('the recovered sender is remembered on the tx itself, which ends frozen wit
     assert.equal(Object.isFrozen(tx), true)
     // Frozen, @ethereumjs caches the hash: the same array on each call.
     assert.equal(tx.hash(), tx.hash())
+  }
+})
+
+test('decodeBlockTransaction gives what createTxFromRLP gives, or throws what it throws', () => {
+  const shared = options.common
+  const outcome = (decode: () => unknown) => {
+    try {
+      const tx = decode() as { serialize(): Uint8Array; type: number }
+      return { keys: Object.keys(tx), serialized: bytesToHex(tx.serialize()), type: tx.type, proto: Object.getPrototypeOf(tx) as unknown }
+    } catch (error) {
+      return { error: (error as Error).message }
+    }
+  }
+  const raws: Uint8Array[] = []
+  for (const type of [0, 1, 2] as const) raws.push(signedRaw(type, 3n, 10n ** 18n, Uint8Array.of(1, 2, 3)))
+  const eip1559 = raws[2] as Uint8Array
+  raws.push(eip1559.subarray(0, eip1559.length - 1), Uint8Array.of(2, 0xc0), Uint8Array.of(2), Uint8Array.of(2, 0x80))
+  for (const raw of raws) {
+    const want = outcome(() => createTxFromRLP(raw, { common: shared, freeze: false }))
+    assert.deepEqual(outcome(() => decodeBlockTransaction(raw, shared)), want, bytesToHex(raw))
   }
 })

@@ -3,6 +3,7 @@ import {
   create1559FeeMarketTxFromBytesArray,
   createAccessList2930TxFromBytesArray,
   createLegacyTxFromBytesArray,
+  createTxFromRLP,
   paramsTx,
   type TypedTransaction,
 } from '@ethereumjs/tx'
@@ -90,6 +91,25 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
   } catch (cause) {
     throw undecodableTx(cause instanceof Error ? cause.message : String(cause), cause)
   }
+}
+
+/**
+ * A transaction of a block, decoded as createTxFromRLP decodes it (unfrozen, so rememberSender can attach the
+ * sender), with EIP-1559 ones built by buildFeeMarketTx where it can: the same object, cheaper. Anything else,
+ * malformed input included, goes to createTxFromRLP, which decides and words its errors as before.
+ */
+export function decodeBlockTransaction(serialized: Uint8Array, common: Common): TypedTransaction {
+  if (serialized[0] === 2) {
+    let values: unknown
+    try {
+      values = RLP.decode(serialized.subarray(1))
+    } catch {
+      values = undefined
+    }
+    const built = Array.isArray(values) ? buildFeeMarketTx(values as RlpValue[], common) : undefined
+    if (built !== undefined) return built
+  }
+  return createTxFromRLP(serialized, { common, freeze: false })
 }
 
 /**
