@@ -36,6 +36,17 @@ test('orderedTrieRoot equals @ethereumjs/mpt across the 1-, 2- and 3-byte RLP in
   }
 })
 
+test('orderedTrieRoot equals @ethereumjs/mpt on values at the RLP encoding boundaries', async () => {
+  // A single byte below 0x80 is its own encoding, 0x80 and up are not; 55 and 56 bytes switch to a long header.
+  const edges = [Uint8Array.of(0), Uint8Array.of(0x7f), Uint8Array.of(0x80), Uint8Array.of(0xff), new Uint8Array(54).fill(1), new Uint8Array(55).fill(2), new Uint8Array(56).fill(3), new Uint8Array(300).fill(4)]
+  for (const count of [1, 2, 17, 130, 300]) {
+    for (let shift = 0; shift < edges.length; shift++) {
+      const values = Array.from({ length: count }, (_, i) => edges[(i + shift) % edges.length] as Uint8Array)
+      assert.equal(bytesToHex(orderedTrieRoot(values)), await referenceRoot(values), `${count} values, shift ${shift}`)
+    }
+  }
+})
+
 test('index keys come out in byte order past the 3-byte RLP boundary (65,536)', () => {
   // The trie builder is generic over sorted keys; what is specific to indexes is their order.
   const count = 70_000

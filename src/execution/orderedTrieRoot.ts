@@ -65,7 +65,7 @@ class TrieBuilder {
   encodeNode(lo: number, hi: number, depth: number): Uint8Array {
     const keys = this.keys
     const first = keys[lo] as Uint8Array
-    if (hi - lo === 1) return encodeList([hexPrefix(first, depth, first.length, true), encodeString(this.values[lo] as Uint8Array)])
+    if (hi - lo === 1) return encodeLeaf(first, depth, this.values[lo] as Uint8Array)
     const last = keys[hi - 1] as Uint8Array
     let shared = depth
     const limit = Math.min(first.length, last.length)
@@ -98,6 +98,45 @@ class TrieBuilder {
   }
 }
 
+/**
+ * A leaf, RLP([hexPrefix(nibbles[from..]), value]), written into one array: a block's leaves are most of its
+ * nodes, and the general path copied each value twice through intermediate arrays.
+ */
+function encodeLeaf(nibbles: Uint8Array, from: number, value: Uint8Array): Uint8Array {
+  const count = nibbles.length - from
+  const odd = count & 1
+  const packedLength = 1 + (count >> 1)
+  const firstByte = (2 + odd) << 4 | (odd ? (nibbles[from] as number) : 0)
+  // Keys are at most a few bytes, so the path is a short string: one byte when it is a single byte below 0x80.
+  const pathLength = packedLength === 1 && firstByte < EMPTY_STRING ? 1 : 1 + packedLength
+  const valueLength = value.length === 1 && (value[0] as number) < EMPTY_STRING ? 1 : headerLength(value.length) + value.length
+  const payload = pathLength + valueLength
+  const out = new Uint8Array(headerLength(payload) + payload)
+  let at = writeHeader(out, 0, payload, 0xc0, 0xf7)
+  if (pathLength !== 1) out[at++] = EMPTY_STRING + packedLength
+  out[at++] = firstByte
+  for (let i = from + odd; i < nibbles.length; i += 2) out[at++] = ((nibbles[i] as number) << 4) | (nibbles[i + 1] as number)
+  if (valueLength !== 1) at = writeHeader(out, at, value.length, 0x80, 0xb7)
+  out.set(value, at)
+  return out
+}
+
+function headerLength(payloadLength: number): number {
+  return payloadLength <= 55 ? 1 : 1 + byteLength(payloadLength)
+}
+
+/** Writes an RLP string or list header at `at`; returns the position after it. */
+function writeHeader(out: Uint8Array, at: number, payloadLength: number, shortBase: number, longBase: number): number {
+  if (payloadLength <= 55) {
+    out[at] = shortBase + payloadLength
+    return at + 1
+  }
+  const lengthBytes = byteLength(payloadLength)
+  out[at] = longBase + lengthBytes
+  for (let b = 0; b < lengthBytes; b++) out[at + 1 + b] = (payloadLength / 2 ** (8 * (lengthBytes - 1 - b))) & 0xff
+  return at + 1 + lengthBytes
+}
+
 /** Hex-prefix (compact) encoding of nibbles[from, to), as an RLP string. */
 function hexPrefix(nibbles: Uint8Array, from: number, to: number, leaf: boolean): Uint8Array {
   const count = to - from
@@ -123,14 +162,8 @@ function encodeList(items: readonly Uint8Array[]): Uint8Array {
 }
 
 function withHeader(payloadLength: number, shortBase: number, longBase: number, parts: readonly Uint8Array[]): Uint8Array {
-  const lengthBytes = payloadLength <= 55 ? 0 : byteLength(payloadLength)
-  const out = new Uint8Array(1 + lengthBytes + payloadLength)
-  if (lengthBytes === 0) out[0] = shortBase + payloadLength
-  else {
-    out[0] = longBase + lengthBytes
-    for (let b = 0; b < lengthBytes; b++) out[1 + b] = (payloadLength / 2 ** (8 * (lengthBytes - 1 - b))) & 0xff
-  }
-  let at = 1 + lengthBytes
+  const out = new Uint8Array(headerLength(payloadLength) + payloadLength)
+  let at = writeHeader(out, 0, payloadLength, shortBase, longBase)
   for (const part of parts) {
     out.set(part, at)
     at += part.length
