@@ -320,9 +320,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           },
           validators: validatorsFor,
           head: () => blocks.head().header,
-          // The WAL makes what this validator sent survive a crash. Without a network nothing is sent, and
-          // waiting for each step's WAL write to be durable idled the main thread (docs/performance.md, item 19).
-          ...(network ? { store } : {}),
+          store,
           sync: { requestSync: () => void sync?.trigger().catch(() => {}) },
           blockPeriodMs: periodMs,
           baseRoundTimeoutMs: genesis.requestTimeoutMs,

@@ -49,11 +49,8 @@ export interface QbftDriverOptions {
   validators(height: bigint): Uint8Array[] | Promise<Uint8Array[]>
   /** The current chain head (the driver starts at head + 1). */
   head(): BlockHeader
-  /**
-   * The WAL lives in this store's `wal` space. Without a store no WAL is kept: it guards the messages that
-   * leave the node, and a node with no network (`stele dev`) sends none.
-   */
-  store?: KvStore
+  /** The WAL lives in this store's `wal` space. */
+  store: KvStore
   clock?: Clock
   sync?: QbftSync
   blockCodec?: BlockCodec
@@ -244,7 +241,7 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
     let wal: QbftWal | undefined
     if (firstHeight) {
       firstHeight = false
-      const bytes = options.store?.get('wal', WAL_KEY)
+      const bytes = options.store.get('wal', WAL_KEY)
       if (bytes) {
         try {
           wal = decodeWal(bytes, recover, codec)
@@ -263,7 +260,7 @@ export function createQbftDriver(options: QbftDriverOptions): QbftDriver {
       case 'persist':
         // Durable before anything of this step leaves the node (the engine puts persist first, and effects run in
         // order). It is queued after any block commit still in flight, so that block is durable by then too.
-        await options.store?.writeBehind(new WriteBatch().put('wal', WAL_KEY, encodeWal(effect.wal, codec)))
+        await options.store.writeBehind(new WriteBatch().put('wal', WAL_KEY, encodeWal(effect.wal, codec)))
         return
       case 'broadcast':
         try {
