@@ -61,11 +61,12 @@ export function buildFeeMarketTx(values: RlpValue[], common: Common): FeeMarket1
   tx['activeCapabilities'] = []
   tx['common'] = common
   tx['txOptions'] = { common, freeze: false }
-  tx['to'] = new Address(toField)
+  // Own plain copies, as the constructor's toBytes makes: decoded fields may be views into a larger Buffer.
+  tx['to'] = new Address(new Uint8Array(toField))
   tx['nonce'] = nonce
   tx['gasLimit'] = gasLimit
   tx['value'] = value
-  tx['data'] = data
+  tx['data'] = new Uint8Array(data)
   tx['v'] = vField.length === 0 ? 0n : 1n
   tx['r'] = r
   tx['s'] = s
