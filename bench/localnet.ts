@@ -11,7 +11,7 @@ import { createBlockWatcher } from './lib/blockWatcher.js'
 import { keepCpuProfile } from './lib/cpuProfile.js'
 import { createJsonRpcClient, type JsonRpcClient } from './lib/jsonRpcClient.js'
 import { prepareBatches, sendBodies } from './lib/loadGenerator.js'
-import { freePort } from './lib/nodeProcess.js'
+import { freePortBlock } from './lib/nodeProcess.js'
 import { percentile, progress, round } from './lib/stats.js'
 
 const BIN = fileURLToPath(new URL('../bin/stele.js', import.meta.url))
@@ -75,7 +75,7 @@ export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Prom
   const total = options.txs ?? 10_000
   const warmup = Math.min(2_000, Math.floor(total / 5))
   const dir = mkdtempSync(join(tmpdir(), 'stele-bench-localnet-'))
-  const rpcBase = await freePort()
+  const rpcBase = await freePortBlock(2 * validators + 10)
   const p2pBase = rpcBase + validators + 10
   const { homes } = initNetwork({ validators, observers: 0, out: join(dir, 'net'), chainId: 1337n, accounts: SENDERS, balanceWei: 10n ** 24n, rpcPortBase: rpcBase, p2pPortBase: p2pBase, host: '127.0.0.1', blockPeriodMs: 0, baseFee: 1_000_000_000n })
   const children: ChildProcess[] = []

@@ -44,6 +44,33 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
+
+/**
+ * `count` consecutive free ports below Linux's ephemeral range (32768–60999 by default): inside it, the
+ * nodes' own outgoing connections take ports too, and one took a port a localnet node was about to bind
+ * ("did not come up", once in about 35 runs). test/e2e/network/networkHarness.ts picks its ports the same way.
+ */
+export async function freePortBlock(count: number): Promise<number> {
+  const low = 12_000
+  const high = 32_000 - count
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = low + Math.floor(Math.random() * (high - low))
+    let free = true
+    for (let port = base; port < base + count && free; port++) free = await canBind(port)
+    if (free) return base
+  }
+  throw new Error(`no ${count} consecutive free ports between ${low} and ${high + count}`)
+}
+
 /**
  * Spawns a node process (anvil, stele) and resolves once its JSON-RPC answers eth_chainId. The child is
  * killed if this process exits for any reason, so a failed or interrupted bench leaves nothing behind.
