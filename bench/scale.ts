@@ -39,6 +39,8 @@ const CHUNK = 25_000
 /** A chunk fails when the node includes nothing for this long. */
 const STALL_MS = 120_000
 const SEED = 0x5ca1e
+/** Throughput rounds per node, alternating between the small and the large state. */
+const THROUGHPUT_ROUNDS = 4
 
 /**
  * `npm run bench -- scale`: issue 7's scale goals, on persistent `stele dev` nodes.
@@ -64,69 +66,117 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
   // Build the bundle now, so no node start below pays for it.
   execFileSync(process.execPath, ['bin/stele.js', '--version'], { cwd: ROOT, stdio: 'ignore' })
   try {
-    progress(`scale: small-state node, ${throughputTxs} transfers in batches of ${BATCH_SIZE}`)
     const smallDir = join(work, 'small')
     writeDevHome(smallDir, funded, 0)
     const profDir = (name: string) => (options.profile ? join(work, `prof-${name}`) : undefined)
+    // Both nodes stay up, and the throughput phases alternate between them in rounds: the host's speed drifts
+    // by a third within minutes, and one long phase on each node made the ratio follow the drift (0.51–0.78).
     const small = await startStele(smallDir, options.signal, profDir('small'))
-    let smallPhase: PhaseResult
     try {
-      smallPhase = await throughputPhase(small.node, throughputTxs, recipient, options.signal)
+      progress(`scale: writing a genesis with ${accounts} funded accounts`)
+      const largeDir = join(work, 'large')
+      const genesisBytes = writeDevHome(largeDir, funded, accounts)
+      progress(`scale: starting the large-state node (genesis.json ${Math.round(genesisBytes / 2 ** 20)} MiB)`)
+      const large = await startStele(largeDir, options.signal, profDir('large'))
+      const startup = { seconds: round(large.readyMs / 1000), peakRssMiB: mib(large.node.peakRssBytes()), atReady: rssReport(large.node.pid), cpuSec: round(large.node.cpuSeconds()) }
+      progress(`scale: ready after ${startup.seconds} s, peak RSS ${startup.peakRssMiB} MiB`)
+      try {
+        const rounds: { small: PhaseResult; large: PhaseResult }[] = []
+        const perRound = Math.ceil(throughputTxs / THROUGHPUT_ROUNDS)
+        for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
+          progress(`scale: round ${r + 1} of ${THROUGHPUT_ROUNDS}, ${perRound} transfers to each node in batches of ${BATCH_SIZE}`)
+          const smallRound = await throughputPhase(small.node, perRound, recipient, options.signal)
+          const largeRound = await throughputPhase(large.node, perRound, recipient, options.signal)
+          rounds.push({ small: smallRound, large: largeRound })
+        }
+        await small.node.stop()
+        const smallProfile = options.profile ? keepCpuProfile(profDir('small') as string, join(ROOT, 'bench', 'results'), 'scale-small') : undefined
+        const smallPhase = combinePhases(rounds.map((x) => x.small))
+        const largePhase = combinePhases(rounds.map((x) => x.large))
+        const longRun = await longRunPhase(large.node, totalTxs - perRound * THROUGHPUT_ROUNDS, recipient, options.signal)
+        const headNumber = await withClient(large.node.rpcUrl, (c) => c.call<string>('eth_blockNumber'))
+        const balance = await balanceLatency(large.node.rpcUrl, funded, samples, random)
+        const peakRssMiB = mib(large.node.peakRssBytes())
+        const rssAtEnd = rssReport(large.node.pid)
+        const nodeCpuSec = round(large.node.cpuSeconds())
+        await large.node.stop()
+        const largeProfile = options.profile ? keepCpuProfile(profDir('large') as string, join(ROOT, 'bench', 'results'), 'scale-large') : undefined
+        const dataDir = dirSize(largeDir)
+        return {
+          accounts,
+          seed: SEED,
+          startup,
+          throughput: {
+            batchSize: BATCH_SIZE,
+            inFlight: BATCH_IN_FLIGHT,
+            rounds: THROUGHPUT_ROUNDS,
+            smallState: smallPhase,
+            largeState: largePhase,
+            // CPU per transaction moves far less than tx/s on a shared host.
+            minedTpsRatio: ratio(largePhase.minedTps, smallPhase.minedTps),
+            perNodeCpuSecRatio: ratio(largePhase.minedTxsPerNodeCpuSec, smallPhase.minedTxsPerNodeCpuSec),
+            byRound: rounds.map((x) => ({
+              minedTps: [x.small.minedTps, x.large.minedTps],
+              minedTpsRatio: ratio(x.large.minedTps, x.small.minedTps),
+              perNodeCpuSecRatio: ratio(x.large.minedTxsPerNodeCpuSec, x.small.minedTxsPerNodeCpuSec),
+            })),
+          },
+          afterLoad: {
+            txs: perRound * THROUGHPUT_ROUNDS + longRun.sent,
+            headBlock: Number(BigInt(headNumber)),
+            longRun,
+            getBalance: balance,
+            dataDir,
+            peakRssMiB,
+            rssAtEnd,
+            nodeCpuSec,
+          },
+          hostLoadAvg: [loadBefore, round(loadavg()[0])],
+          ...(options.profile ? { cpuProfiles: { small: smallProfile, large: largeProfile } } : {}),
+        }
+      } finally {
+        await large.node.stop()
+      }
     } finally {
       await small.node.stop()
     }
-    const smallProfile = options.profile ? keepCpuProfile(profDir('small') as string, join(ROOT, 'bench', 'results'), 'scale-small') : undefined
-
-    progress(`scale: writing a genesis with ${accounts} funded accounts`)
-    const largeDir = join(work, 'large')
-    const genesisBytes = writeDevHome(largeDir, funded, accounts)
-    progress(`scale: starting the large-state node (genesis.json ${Math.round(genesisBytes / 2 ** 20)} MiB)`)
-    const large = await startStele(largeDir, options.signal, profDir('large'))
-    const startup = { seconds: round(large.readyMs / 1000), peakRssMiB: mib(large.node.peakRssBytes()), atReady: rssReport(large.node.pid), cpuSec: round(large.node.cpuSeconds()) }
-    progress(`scale: ready after ${startup.seconds} s, peak RSS ${startup.peakRssMiB} MiB`)
-    try {
-      progress(`scale: large-state node, ${throughputTxs} transfers in batches of ${BATCH_SIZE}`)
-      const largePhase = await throughputPhase(large.node, throughputTxs, recipient, options.signal)
-      const longRun = await longRunPhase(large.node, totalTxs - throughputTxs, recipient, options.signal)
-      const headNumber = await withClient(large.node.rpcUrl, (c) => c.call<string>('eth_blockNumber'))
-      const balance = await balanceLatency(large.node.rpcUrl, funded, samples, random)
-      const peakRssMiB = mib(large.node.peakRssBytes())
-      const rssAtEnd = rssReport(large.node.pid)
-      const nodeCpuSec = round(large.node.cpuSeconds())
-      await large.node.stop()
-      const largeProfile = options.profile ? keepCpuProfile(profDir('large') as string, join(ROOT, 'bench', 'results'), 'scale-large') : undefined
-      const dataDir = dirSize(largeDir)
-      return {
-        accounts,
-        seed: SEED,
-        startup,
-        throughput: {
-          batchSize: BATCH_SIZE,
-          inFlight: BATCH_IN_FLIGHT,
-          smallState: smallPhase,
-          largeState: largePhase,
-          // CPU per transaction moves far less than tx/s on a shared host.
-          minedTpsRatio: ratio(largePhase.minedTps, smallPhase.minedTps),
-          perNodeCpuSecRatio: ratio(largePhase.minedTxsPerNodeCpuSec, smallPhase.minedTxsPerNodeCpuSec),
-        },
-        afterLoad: {
-          txs: throughputTxs + longRun.sent,
-          headBlock: Number(BigInt(headNumber)),
-          longRun,
-          getBalance: balance,
-          dataDir,
-          peakRssMiB,
-          rssAtEnd,
-          nodeCpuSec,
-        },
-        hostLoadAvg: [loadBefore, round(loadavg()[0])],
-        ...(options.profile ? { cpuProfiles: { small: smallProfile, large: largeProfile } } : {}),
-      }
-    } finally {
-      await large.node.stop()
-    }
   } finally {
     rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * One phase's figures from several rounds of it: sums, rates over the summed time, and the rounds' mean
+ * latency percentiles (the per-transaction latencies are not kept).
+ */
+function combinePhases(parts: readonly PhaseResult[]): PhaseResult & { byRoundMinedTps: (number | undefined)[] } {
+  const sum = (pick: (p: PhaseResult) => number | undefined) => parts.reduce((n, p) => n + (pick(p) ?? 0), 0)
+  const mean = (pick: (p: PhaseResult) => number | undefined) => {
+    const known = parts.map(pick).filter((v): v is number => v !== undefined)
+    return known.length === 0 ? undefined : round(known.reduce((a, b) => a + b, 0) / known.length)
+  }
+  const mined = (p: PhaseResult) => p.sent - p.rejected - p.missing
+  // Each round's span, recovered from its own rate.
+  const seconds = sum((p) => (p.minedTps ? mined(p) / p.minedTps : undefined))
+  const submittedSeconds = sum((p) => (p.submittedTps ? p.sent / p.submittedTps : undefined))
+  const cpu = sum((p) => p.nodeCpuSec)
+  const totalMined = sum(mined)
+  const blocks = sum((p) => p.blocks)
+  return {
+    txs: sum((p) => p.txs),
+    sent: sum((p) => p.sent),
+    rejected: sum((p) => p.rejected),
+    missing: sum((p) => p.missing),
+    submittedTps: submittedSeconds > 0 ? round(sum((p) => p.sent) / submittedSeconds, 0) : undefined,
+    minedTps: seconds > 0 ? round(totalMined / seconds, 0) : undefined,
+    p50InclusionMs: mean((p) => p.p50InclusionMs),
+    p99InclusionMs: mean((p) => p.p99InclusionMs),
+    blocks,
+    meanTxsPerBlock: blocks > 0 ? round(totalMined / blocks, 0) : undefined,
+    nodeCpuSec: round(cpu),
+    minedTxsPerNodeCpuSec: cpu > 0 ? round(totalMined / cpu, 0) : undefined,
+    loadGenCpuSec: round(sum((p) => p.loadGenCpuSec)),
+    byRoundMinedTps: parts.map((p) => p.minedTps),
   }
 }
 
