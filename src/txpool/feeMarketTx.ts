@@ -26,7 +26,7 @@ function eligible(common: Common): boolean {
 /**
  * The EIP-1559 transaction @ethereumjs's create1559FeeMarketTxFromBytesArray would build from `values`
  * (with `{ common, freeze: false }`), without its per-field conversions through hex strings, which cost
- * about as much as the signature recovery's share of admission (docs/performance.md, item 18).
+ * about as much as the signature recovery's share of admission (docs/performance.md, item 18; ADR 0010).
  *
  * It builds the object only when every field is one the constructor accepts as it is: a signed call (not a
  * creation) with canonical integers in range, a 20-byte target, a well-formed access list, y-parity 0 or 1
