@@ -149,7 +149,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
  * One phase's figures from several rounds of it: sums, rates over the summed time, and the rounds' mean
  * latency percentiles (the per-transaction latencies are not kept).
  */
-function combinePhases(parts: readonly PhaseResult[]): PhaseResult & { byRoundMinedTps: (number | undefined)[] } {
+function combinePhases(parts: readonly PhaseResult[]): PhaseResult {
   const sum = (pick: (p: PhaseResult) => number | undefined) => parts.reduce((n, p) => n + (pick(p) ?? 0), 0)
   const mean = (pick: (p: PhaseResult) => number | undefined) => {
     const known = parts.map(pick).filter((v): v is number => v !== undefined)
@@ -176,7 +176,6 @@ function combinePhases(parts: readonly PhaseResult[]): PhaseResult & { byRoundMi
     nodeCpuSec: round(cpu),
     minedTxsPerNodeCpuSec: cpu > 0 ? round(totalMined / cpu, 0) : undefined,
     loadGenCpuSec: round(sum((p) => p.loadGenCpuSec)),
-    byRoundMinedTps: parts.map((p) => p.minedTps),
   }
 }
 

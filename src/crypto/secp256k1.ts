@@ -22,6 +22,8 @@ function loadNative(): NativeSecp256k1 {
 const native = loadNative()
 
 export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+/** EIP-2: signatures with s above half the curve order are malleable copies and invalid. */
+export const SECP256K1_HALF_N = SECP256K1_N / 2n
 
 /** A 65-byte recoverable signature: r (32) ‖ s (32) ‖ v (0 or 1), the layout of Besu's committed seals. */
 export type RecoverableSignature = Uint8Array

@@ -70,7 +70,7 @@ class TrieBuilder {
     let shared = depth
     const limit = Math.min(first.length, last.length)
     while (shared < limit && first[shared] === last[shared]) shared++
-    if (shared > depth) return encodeList([hexPrefix(first, depth, shared, false), this.reference(lo, hi, shared)])
+    if (shared > depth) return encodeList([hexPrefix(first, depth, shared), this.reference(lo, hi, shared)])
     const items: Uint8Array[] = []
     let i = lo
     let value: Uint8Array = Uint8Array.of(EMPTY_STRING)
@@ -137,12 +137,12 @@ function writeHeader(out: Uint8Array, at: number, payloadLength: number, shortBa
   return at + 1 + lengthBytes
 }
 
-/** Hex-prefix (compact) encoding of nibbles[from, to), as an RLP string. */
-function hexPrefix(nibbles: Uint8Array, from: number, to: number, leaf: boolean): Uint8Array {
+/** Hex-prefix (compact) encoding of an extension's path, nibbles[from, to), as an RLP string (leaves: encodeLeaf). */
+function hexPrefix(nibbles: Uint8Array, from: number, to: number): Uint8Array {
   const count = to - from
   const odd = count & 1
   const packed = new Uint8Array(1 + (count >> 1))
-  packed[0] = ((leaf ? 2 : 0) + odd) << 4
+  packed[0] = odd << 4
   let at = from
   if (odd) packed[0] = (packed[0] as number) | (nibbles[at++] as number)
   for (let i = 1; i < packed.length; i++, at += 2) packed[i] = ((nibbles[at] as number) << 4) | (nibbles[at + 1] as number)

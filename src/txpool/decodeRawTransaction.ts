@@ -10,9 +10,10 @@ import {
 import { RLP } from '@ethereumjs/rlp'
 import { Address } from '@ethereumjs/util'
 import { bytesToBigint } from '../primitives/bytes.js'
-import { publicKeyToAddress, recoverPublicKey, SECP256K1_N } from '../crypto/secp256k1.js'
+import { publicKeyToAddress, recoverPublicKey, SECP256K1_HALF_N, SECP256K1_N } from '../crypto/secp256k1.js'
 import type { RecoveryRequest, SignerRecovery } from '../crypto/recoveryWorkers.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
+import type { RlpItem } from '../primitives/rlp.js'
 import { signingHashFromRaw } from './signingHash.js'
 import { buildFeeMarketTx } from './feeMarketTx.js'
 import {
@@ -42,10 +43,6 @@ export function initCodeSizeLimit(common: Common): bigint | undefined {
   return withTxParams.param('maxInitCodeSize')
 }
 
-type RlpValue = Uint8Array | RlpValue[]
-
-/** EIP-2: signatures with s above half the curve order are malleable copies and invalid. */
-const SECP256K1_HALF_N = SECP256K1_N / 2n
 
 /**
  * Decodes a raw EIP-2718 transaction (legacy, 2930 or 1559) and runs the checks that need no state.
@@ -62,9 +59,9 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
     throw first > 0 && first <= 0x7f ? txTypeNotSupported(first) : undecodableTx('not an RLP list or typed envelope')
   }
   const type = first >= 0xc0 ? 0 : first
-  let values: RlpValue
+  let values: RlpItem
   try {
-    values = RLP.decode(type === 0 ? raw : raw.subarray(1)) as RlpValue
+    values = RLP.decode(type === 0 ? raw : raw.subarray(1)) as RlpItem
   } catch (cause) {
     throw undecodableTx('malformed RLP', cause)
   }
@@ -80,7 +77,7 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
     // Not frozen, so rememberSender can attach the recovered sender to the tx itself.
     const txOptions = { common: options.common, freeze: false }
     if (type === 2) {
-      const built = buildFeeMarketTx(values as RlpValue[], options.common)
+      const built = buildFeeMarketTx(values as RlpItem[], options.common)
       if (built !== undefined) return built
       return create1559FeeMarketTxFromBytesArray(values as Parameters<typeof create1559FeeMarketTxFromBytesArray>[0], txOptions)
     }
@@ -106,7 +103,7 @@ export function decodeBlockTransaction(serialized: Uint8Array, common: Common): 
     } catch {
       values = undefined
     }
-    const built = Array.isArray(values) ? buildFeeMarketTx(values as RlpValue[], common) : undefined
+    const built = Array.isArray(values) ? buildFeeMarketTx(values as RlpItem[], common) : undefined
     if (built !== undefined) return built
   }
   return createTxFromRLP(serialized, { common, freeze: false })

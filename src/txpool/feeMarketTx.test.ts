@@ -4,16 +4,16 @@ import fc from 'fast-check'
 import { create1559FeeMarketTxFromBytesArray, type FeeMarket1559Tx } from '@ethereumjs/tx'
 import { createChainCommon } from '../execution/common.js'
 import { bigintToBytes, bytesToBigint } from '../primitives/bytes.js'
-import { SECP256K1_N } from '../crypto/secp256k1.js'
+import { SECP256K1_HALF_N, SECP256K1_N } from '../crypto/secp256k1.js'
+import type { RlpItem } from '../primitives/rlp.js'
 import { createSharedTxCommon } from './decodeRawTransaction.js'
 import { buildFeeMarketTx } from './feeMarketTx.js'
 
 const CHAIN_ID = 1337n
 const common = createSharedTxCommon(createChainCommon(CHAIN_ID))
-type RlpValue = Uint8Array | RlpValue[]
 
 /** What @ethereumjs builds from the same fields, or undefined where it throws. */
-function reference(values: RlpValue[]): FeeMarket1559Tx | undefined {
+function reference(values: RlpItem[]): FeeMarket1559Tx | undefined {
   try {
     return create1559FeeMarketTxFromBytesArray(values as Parameters<typeof create1559FeeMarketTxFromBytesArray>[0], { common, freeze: false })
   } catch {
@@ -46,14 +46,14 @@ const intField = (max: bigint) =>
   fc.oneof(
     { weight: 40, arbitrary: uint(max).map((n) => bigintToBytes(n)) },
     { weight: 1, arbitrary: uint(max).map((n) => Uint8Array.of(0, ...bigintToBytes(n))) },
-    { weight: 1, arbitrary: fc.constant([] as RlpValue) },
+    { weight: 1, arbitrary: fc.constant([] as RlpItem) },
   )
 const bytesOf = (length: number) => fc.uint8Array({ minLength: length, maxLength: length })
 const accessItem = fc.oneof(
-  { weight: 30, arbitrary: fc.tuple(bytesOf(20), fc.array(bytesOf(32), { maxLength: 2 })).map(([a, s]) => [a, s] as RlpValue) },
-  { weight: 1, arbitrary: fc.tuple(bytesOf(19), fc.array(bytesOf(32), { maxLength: 1 })).map(([a, s]) => [a, s] as RlpValue) },
-  { weight: 1, arbitrary: fc.tuple(bytesOf(20), fc.array(bytesOf(31), { minLength: 1, maxLength: 1 })).map(([a, s]) => [a, s] as RlpValue) },
-  { weight: 1, arbitrary: bytesOf(20) as fc.Arbitrary<RlpValue> },
+  { weight: 30, arbitrary: fc.tuple(bytesOf(20), fc.array(bytesOf(32), { maxLength: 2 })).map(([a, s]) => [a, s] as RlpItem) },
+  { weight: 1, arbitrary: fc.tuple(bytesOf(19), fc.array(bytesOf(32), { maxLength: 1 })).map(([a, s]) => [a, s] as RlpItem) },
+  { weight: 1, arbitrary: fc.tuple(bytesOf(20), fc.array(bytesOf(31), { minLength: 1, maxLength: 1 })).map(([a, s]) => [a, s] as RlpItem) },
+  { weight: 1, arbitrary: bytesOf(20) as fc.Arbitrary<RlpItem> },
 )
 const fields = fc.tuple(
   fc.oneof({ weight: 20, arbitrary: fc.constant(bigintToBytes(CHAIN_ID)) }, { weight: 1, arbitrary: fc.constant(bigintToBytes(CHAIN_ID + 1n)) }),
@@ -63,11 +63,11 @@ const fields = fc.tuple(
   intField(2n ** 64n - 1n),
   fc.oneof({ weight: 20, arbitrary: bytesOf(20) }, { weight: 1, arbitrary: fc.constantFrom(new Uint8Array(0), new Uint8Array(19), new Uint8Array(21)) }),
   intField(2n ** 256n - 1n),
-  fc.oneof({ weight: 20, arbitrary: fc.uint8Array({ maxLength: 80 }) }, { weight: 1, arbitrary: fc.constant([] as RlpValue) }),
-  fc.oneof({ weight: 20, arbitrary: fc.array(accessItem, { maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant(new Uint8Array(0) as RlpValue) }),
+  fc.oneof({ weight: 20, arbitrary: fc.uint8Array({ maxLength: 80 }) }, { weight: 1, arbitrary: fc.constant([] as RlpItem) }),
+  fc.oneof({ weight: 20, arbitrary: fc.array(accessItem, { maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant(new Uint8Array(0) as RlpItem) }),
   fc.oneof({ weight: 20, arbitrary: fc.constantFrom(new Uint8Array(0), Uint8Array.of(1)) }, { weight: 1, arbitrary: fc.constantFrom(Uint8Array.of(0), Uint8Array.of(2), Uint8Array.of(1, 0)) }),
   intField(SECP256K1_N),
-  fc.oneof({ weight: 10, arbitrary: intField(SECP256K1_N / 2n) }, { weight: 1, arbitrary: fc.bigInt({ min: SECP256K1_N / 2n + 1n, max: 2n ** 256n - 1n }).map((n) => bigintToBytes(n)) }),
+  fc.oneof({ weight: 10, arbitrary: intField(SECP256K1_HALF_N) }, { weight: 1, arbitrary: fc.bigInt({ min: SECP256K1_HALF_N + 1n, max: 2n ** 256n - 1n }).map((n) => bigintToBytes(n)) }),
 )
 
 test('buildFeeMarketTx builds what @ethereumjs builds, and nothing it refuses', () => {
@@ -79,7 +79,7 @@ test('buildFeeMarketTx builds what @ethereumjs builds, and nothing it refuses', 
   fc.assert(
     fc.property(fields, fc.oneof({ weight: 20, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, -1) }), fc.boolean(), fc.boolean(), (tuple, lengthChange, orderFees, asBuffers) => {
       // Decoding a Buffer gives Buffer views: the built tx must still hold plain arrays of its own.
-      const values: RlpValue[] = asBuffers ? tuple.map((v) => (v instanceof Uint8Array ? Buffer.from(v) : v)) : [...tuple]
+      const values: RlpItem[] = asBuffers ? tuple.map((v) => (v instanceof Uint8Array ? Buffer.from(v) : v)) : [...tuple]
       // Half the time, tip and fee cap in the order the constructor wants (random pairs are half wrong).
       const [tip, feeCap] = [values[2], values[3]]
       if (orderFees && tip instanceof Uint8Array && feeCap instanceof Uint8Array && bytesToBigint(tip) > bytesToBigint(feeCap)) [values[2], values[3]] = [feeCap, tip]
@@ -105,7 +105,7 @@ test('buildFeeMarketTx builds what @ethereumjs builds, and nothing it refuses', 
 })
 
 test('a creation, or a Common that is not shared, goes to the constructor', () => {
-  const values: RlpValue[] = [bigintToBytes(CHAIN_ID), new Uint8Array(0), Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(0x52, 0x08), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), [], new Uint8Array(0), Uint8Array.of(5), Uint8Array.of(6)]
+  const values: RlpItem[] = [bigintToBytes(CHAIN_ID), new Uint8Array(0), Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(0x52, 0x08), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), [], new Uint8Array(0), Uint8Array.of(5), Uint8Array.of(6)]
   assert.equal(buildFeeMarketTx(values, common), undefined)
   const call = [...values]
   call[5] = new Uint8Array(20).fill(0xaa)

@@ -2,13 +2,11 @@ import type { Common } from '@ethereumjs/common'
 import { FeeMarket1559Tx } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
 import { bytesToBigint } from '../primitives/bytes.js'
-import { SECP256K1_N } from '../crypto/secp256k1.js'
-
-type RlpValue = Uint8Array | RlpValue[]
+import { SECP256K1_HALF_N } from '../crypto/secp256k1.js'
+import type { RlpItem } from '../primitives/rlp.js'
 
 const MAX_UINT256 = 2n ** 256n - 1n
 const MAX_UINT64 = 2n ** 64n - 1n
-const SECP256K1_HALF_N = SECP256K1_N / 2n
 
 /** Per Common: whether its rules let the shortcut stand in for @ethereumjs's constructor at all. */
 const eligibleCommons = new WeakMap<Common, boolean>()
@@ -34,7 +32,7 @@ function eligible(common: Common): boolean {
  * Anything else returns undefined, and the caller runs the constructor, which accepts or throws with its
  * own words. `common` must be a shared one (createSharedTxCommon), whose copy() returns itself.
  */
-export function buildFeeMarketTx(values: RlpValue[], common: Common): FeeMarket1559Tx | undefined {
+export function buildFeeMarketTx(values: RlpItem[], common: Common): FeeMarket1559Tx | undefined {
   if (values.length !== 12 || !eligible(common)) return undefined
   const [chainIdField, nonceField, tipField, feeCapField, gasField, toField, valueField, data, accessList, vField, rField, sField] = values
   if (!(chainIdField instanceof Uint8Array) || !(toField instanceof Uint8Array) || !(data instanceof Uint8Array)) return undefined
@@ -79,13 +77,13 @@ export function buildFeeMarketTx(values: RlpValue[], common: Common): FeeMarket1
 }
 
 /** An unsigned integer field without leading zeros, of at most `maxBytes` bytes. */
-function canonicalUint(field: RlpValue | undefined, maxBytes: number): bigint | undefined {
+function canonicalUint(field: RlpItem | undefined, maxBytes: number): bigint | undefined {
   if (!(field instanceof Uint8Array) || field.length > maxBytes || field[0] === 0) return undefined
   return bytesToBigint(field)
 }
 
 /** EIP-2930's byte form: [[address (20 bytes), [slot (32 bytes), ...]], ...]. */
-function wellFormedAccessList(list: RlpValue[]): boolean {
+function wellFormedAccessList(list: RlpItem[]): boolean {
   for (const item of list) {
     if (!Array.isArray(item) || item.length !== 2) return false
     const [address, slots] = item
