@@ -10,7 +10,7 @@
 //   512..     the padded input, `blocks` blocks of RATE bytes
 // Export `absorb(blocks)`: zero state, absorb each block (XOR into the first RATE/8 lanes, permute), write
 // the digest.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 
 const RATE = 136 // Keccak-256: 1088-bit rate
 // Rotation offsets r[x][y] (FIPS 202, table 2), lane (x, y) at index x + 5y.
@@ -198,5 +198,11 @@ ${ROUND_CONSTANTS.map((h) => `  0x${h}n,`).join('\n')}
 export const KECCAK_WASM_BASE64 =
 ${lines.map((l, i) => `  '${l}'${i === lines.length - 1 ? '' : ' +'}`).join('\n')}
 `
-writeFileSync(new URL('../src/crypto/keccakWasm.ts', import.meta.url), ts)
+const target = new URL('../src/crypto/keccakWasm.ts', import.meta.url)
+if (process.argv.includes('--check')) {
+  const same = readFileSync(target, 'utf8') === ts
+  process.stdout.write(same ? 'keccakWasm.ts is up to date\n' : 'keccakWasm.ts differs from scripts/gen-keccak-wasm.mjs: run it\n')
+  process.exit(same ? 0 : 1)
+}
+writeFileSync(target, ts)
 process.stdout.write(`keccakWasm.ts: ${module.length} bytes of WebAssembly\n`)

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
@@ -35,4 +36,9 @@ test('keccak256 and keccak256Parts equal @noble/hashes on random inputs, views a
     assert.equal(bytesToHex(keccak256(data)), bytesToHex(keccak_256(data)), `${length} bytes`)
     assert.equal(bytesToHex(keccak256Parts([data.subarray(0, 500), data.subarray(500)])), bytesToHex(keccak_256(data)), `${length} bytes in parts`)
   }
+})
+
+test('the committed WebAssembly sponge is what scripts/gen-keccak-wasm.mjs generates', () => {
+  const result = spawnSync(process.execPath, ['scripts/gen-keccak-wasm.mjs', '--check'], { encoding: 'utf8' })
+  assert.equal(result.status, 0, result.stdout + result.stderr)
 })
