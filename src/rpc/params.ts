@@ -55,8 +55,10 @@ export function parseData(value: unknown, index: number, what = 'data'): Uint8Ar
   if (value.length % 2 !== 0) throw invalidArgument(index, 'hex string of odd length')
   // Buffer's decoder stops at the first non-hex digit, so a full-length result proves the string valid
   // without a regex pass over large raw transactions.
-  const bytes = hexDataToBytes(value)
-  if (bytes.length * 2 !== value.length - 2) throw invalidArgument(index, 'invalid hex string')
+  const bytes = new Uint8Array((value.length - 2) / 2)
+  // Decoded straight into an array of our own (no pooled Buffer and copy); `write` counts what it decoded.
+  const written = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(value.slice(2), 'hex')
+  if (written !== bytes.length) throw invalidArgument(index, 'invalid hex string')
   return bytes
 }
 
@@ -82,7 +84,7 @@ export function parseSlot(value: unknown, index: number): Uint8Array {
   let digits = value.slice(2)
   if (digits.length > 64) throw invalidArgument(index, 'storage slot longer than 32 bytes')
   if (digits.length % 2 !== 0) digits = `0${digits}`
-  return padBytes(hexDataToBytes(`0x${digits}`), 32)
+  return padBytes(Uint8Array.from(Buffer.from(digits, 'hex')), 32)
 }
 
 export function parseBoolean(value: unknown, index: number): boolean {
@@ -225,9 +227,3 @@ function parseStorageMap(value: unknown, index: number): Map<string, Uint8Array>
  * Hex to bytes with Buffer's native decoder (much faster than a JS loop on large raw transactions),
  * copied out of Buffer's shared pool so the result owns its ArrayBuffer.
  */
-function hexDataToBytes(hex: string): Uint8Array {
-  const buffer = Buffer.from(hex.slice(2), 'hex')
-  const out = new Uint8Array(buffer.length)
-  out.set(buffer)
-  return out
-}

@@ -7,7 +7,7 @@ import { createChainCommon } from '../execution/common.js'
 import { bytesToHex } from '../primitives/bytes.js'
 import { isSteleError } from '../primitives/errors.js'
 import { sign } from '../crypto/secp256k1.js'
-import { createSharedTxCommon, decodeBlockTransaction, decodeRawTransaction, initCodeSizeLimit, recoverSender } from './decodeRawTransaction.js'
+import { createSharedTxCommon, decodeBlockTransaction, decodeRawTransaction, initCodeSizeLimit, recoverSender, senderRecoveryRequest } from './decodeRawTransaction.js'
 import { DEV_KEYS } from './testTransactions.js'
 
 const CHAIN_ID = 1337n
@@ -102,5 +102,26 @@ test('decodeBlockTransaction gives what createTxFromRLP gives, or throws what it
   for (const raw of raws) {
     const want = outcome(() => createTxFromRLP(raw, { common: shared, freeze: false }))
     assert.deepEqual(outcome(() => decodeBlockTransaction(raw, shared)), want, bytesToHex(raw))
+  }
+})
+
+test('EIP-2 bound on s at decode: n/2 passes, n/2 + 1 is an invalid sender, short s passes, and the recovery request carries r and s', () => {
+  const halfN = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+  const toBytes = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(n.toString(16).length + (n.toString(16).length % 2), '0'), 'hex'))
+  const withS = (type: 0 | 2, s: bigint) => {
+    const raw = signedRaw(type, 1n, 5n, new Uint8Array(0))
+    const fields = RLP.decode(type === 0 ? raw : raw.subarray(1)) as Uint8Array[]
+    fields[fields.length - 1] = toBytes(s)
+    const body = RLP.encode(fields)
+    return type === 0 ? body : Uint8Array.of(type, ...body)
+  }
+  for (const type of [0, 2] as const) {
+    assert.doesNotThrow(() => decodeRawTransaction(withS(type, halfN), options), `type ${type}: s = n/2`)
+    assert.doesNotThrow(() => decodeRawTransaction(withS(type, 0x1234n), options), `type ${type}: short s`)
+    assert.throws(() => decodeRawTransaction(withS(type, halfN + 1n), options), (e: unknown) => isSteleError(e) && /invalid sender/.test(e.message), `type ${type}: s = n/2 + 1`)
+    const tx = decodeRawTransaction(withS(type, 0x1234n), options)
+    const request = senderRecoveryRequest(tx, withS(type, 0x1234n))
+    assert.equal(bytesToHex(request.signature.subarray(0, 32)), `0x${(tx.r as bigint).toString(16).padStart(64, '0')}`)
+    assert.equal(bytesToHex(request.signature.subarray(32, 64)), `0x${'0'.repeat(60)}1234`)
   }
 })

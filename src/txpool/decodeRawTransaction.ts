@@ -9,7 +9,7 @@ import {
 } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
 import { Address } from '@ethereumjs/util'
-import { bytesToBigint } from '../primitives/bytes.js'
+import { bytesToBigint, compareBytes } from '../primitives/bytes.js'
 import { publicKeyToAddress, recoverPublicKey, SECP256K1_HALF_N, SECP256K1_N } from '../crypto/secp256k1.js'
 import type { RecoveryRequest, SignerRecovery } from '../crypto/recoveryWorkers.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
@@ -171,8 +171,10 @@ export function senderRecoveryRequest(tx: TypedTransaction, raw?: Uint8Array): R
   if (recoveryId !== 0n && recoveryId !== 1n) throw invalidSender()
   if (r === 0n || s === 0n || r >= SECP256K1_N || s > SECP256K1_HALF_N) throw invalidSender()
   const signature = new Uint8Array(65)
-  signature.set(to32Bytes(r), 0)
-  signature.set(to32Bytes(s), 32)
+  // r and s are below 2^256 here (checked above), so 64 hex digits hold each.
+  const words = Buffer.from(signature.buffer, signature.byteOffset, 64)
+  words.write(r.toString(16).padStart(64, '0'), 0, 'hex')
+  words.write(s.toString(16).padStart(64, '0'), 32, 'hex')
   signature[64] = Number(recoveryId)
   try {
     // From the raw bytes when we have them: cheaper than @ethereumjs re-encoding the fields.
@@ -195,11 +197,6 @@ export function createSharedTxCommon(common: Common): Common {
   shared.copy = () => shared
   shared.updateParams = () => undefined
   return shared
-}
-
-function to32Bytes(value: bigint): Uint8Array {
-  const hex = value.toString(16).padStart(64, '0')
-  return Uint8Array.from(Buffer.from(hex, 'hex'))
 }
 
 function fieldIndex(type: number, field: 'accessList' | 'data' | 'to'): number {
@@ -252,5 +249,9 @@ function checkSignatureValues(type: number, fields: Uint8Array[]): void {
   const s = fields[at + 2]
   if (v === undefined || s === undefined) return
   if (type !== 0 && (v.length > 1 || (v[0] ?? 0) > 1)) throw invalidSender()
-  if (s.length > 32 || bytesToBigint(s) > SECP256K1_HALF_N) throw invalidSender()
+  // Compared as bytes (a 32-byte s against n/2's bytes; a shorter one is below it): no bigint per tx.
+  if (s.length > 32 || (s.length === 32 && compareBytes(s, SECP256K1_HALF_N_BYTES) > 0)) throw invalidSender()
 }
+
+/** n/2, the EIP-2 bound on s, as 32 big-endian bytes. */
+const SECP256K1_HALF_N_BYTES = Uint8Array.from(Buffer.from(SECP256K1_HALF_N.toString(16).padStart(64, '0'), 'hex'))
