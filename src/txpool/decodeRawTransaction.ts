@@ -7,13 +7,12 @@ import {
   paramsTx,
   type TypedTransaction,
 } from '@ethereumjs/tx'
-import { RLP } from '@ethereumjs/rlp'
 import { Address } from '@ethereumjs/util'
 import { bytesToBigint, compareBytes } from '../primitives/bytes.js'
 import { publicKeyToAddress, recoverPublicKey, SECP256K1_HALF_N, SECP256K1_N } from '../crypto/secp256k1.js'
 import type { RecoveryRequest, SignerRecovery } from '../crypto/recoveryWorkers.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
-import type { RlpItem } from '../primitives/rlp.js'
+import { rlpDecode, type RlpItem } from '../primitives/rlp.js'
 import { signingHashFromRaw } from './signingHash.js'
 import { buildFeeMarketTx } from './feeMarketTx.js'
 import {
@@ -61,7 +60,7 @@ export function decodeRawTransaction(raw: Uint8Array, options: DecodeOptions): T
   const type = first >= 0xc0 ? 0 : first
   let values: RlpItem
   try {
-    values = RLP.decode(type === 0 ? raw : raw.subarray(1)) as RlpItem
+    values = rlpDecode(type === 0 ? raw : raw.subarray(1))
   } catch (cause) {
     throw undecodableTx('malformed RLP', cause)
   }
@@ -99,7 +98,7 @@ export function decodeBlockTransaction(serialized: Uint8Array, common: Common): 
   if (serialized[0] === 2) {
     let values: unknown
     try {
-      values = RLP.decode(serialized.subarray(1))
+      values = rlpDecode(serialized.subarray(1))
     } catch {
       values = undefined
     }
