@@ -78,6 +78,12 @@ export async function executeTransactions(
   }
 }
 
+/**
+ * The bloom of every receipt without logs (all plain transfers), shared: a 256-byte array per transfer was an
+ * off-heap allocation each. Receipts' blooms are only read (encoded, formatted, ORed into the block's).
+ */
+const NO_LOGS_BLOOM = new Uint8Array(256)
+
 async function runTransactions(
   common: Common,
   vm: VM,
@@ -104,9 +110,9 @@ async function runTransactions(
     const direct = await applyDirectly(common, overlay, signed, env, coinbase, options)
     if (direct !== undefined) {
       gasUsed += direct.gasUsed
-      const receiptBloom = new Uint8Array(256)
+      let receiptBloom: Uint8Array = NO_LOGS_BLOOM
       if (direct.logs.length > 0) {
-        logsBloom(direct.logs, receiptBloom)
+        receiptBloom = logsBloom(direct.logs, new Uint8Array(256))
         orInto(bloom, receiptBloom)
       }
       receipts.push({
