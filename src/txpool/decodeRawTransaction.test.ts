@@ -123,5 +123,12 @@ test('EIP-2 bound on s at decode: n/2 passes, n/2 + 1 is an invalid sender, shor
     const request = senderRecoveryRequest(tx, withS(type, 0x1234n))
     assert.equal(bytesToHex(request.signature.subarray(0, 32)), `0x${(tx.r as bigint).toString(16).padStart(64, '0')}`)
     assert.equal(bytesToHex(request.signature.subarray(32, 64)), `0x${'0'.repeat(60)}1234`)
+    // Without the raw bytes, r and s come from the tx's fields: the same request.
+    assert.deepEqual(senderRecoveryRequest(tx), request)
+  }
+  for (const type of [0, 1, 2] as const) {
+    const raw = signedRaw(type, 7n, 9n, Uint8Array.of(1, 2, 3))
+    const tx = decodeRawTransaction(raw, options)
+    assert.deepEqual(senderRecoveryRequest(tx, raw), senderRecoveryRequest(tx), `type ${type}`)
   }
 })

@@ -13,7 +13,7 @@ import { publicKeyToAddress, recoverPublicKey, SECP256K1_HALF_N, SECP256K1_N } f
 import type { RecoveryRequest, SignerRecovery } from '../crypto/recoveryWorkers.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { rlpDecode, type RlpItem } from '../primitives/rlp.js'
-import { signingHashFromRaw } from './signingHash.js'
+import { signingHashFromRaw, writeSignatureFromRaw } from './signingHash.js'
 import { buildFeeMarketTx } from './feeMarketTx.js'
 import {
   initCodeTooLarge,
@@ -170,10 +170,14 @@ export function senderRecoveryRequest(tx: TypedTransaction, raw?: Uint8Array): R
   if (recoveryId !== 0n && recoveryId !== 1n) throw invalidSender()
   if (r === 0n || s === 0n || r >= SECP256K1_N || s > SECP256K1_HALF_N) throw invalidSender()
   const signature = new Uint8Array(65)
-  // r and s are below 2^256 here (checked above), so 64 hex digits hold each.
-  const words = Buffer.from(signature.buffer, signature.byteOffset, 64)
-  words.write(r.toString(16).padStart(64, '0'), 0, 'hex')
-  words.write(s.toString(16).padStart(64, '0'), 32, 'hex')
+  if (raw !== undefined) {
+    writeSignatureFromRaw(raw, signature)
+  } else {
+    // r and s are below 2^256 here (checked above), so 64 hex digits hold each.
+    const words = Buffer.from(signature.buffer, signature.byteOffset, 64)
+    words.write(r.toString(16).padStart(64, '0'), 0, 'hex')
+    words.write(s.toString(16).padStart(64, '0'), 32, 'hex')
+  }
   signature[64] = Number(recoveryId)
   try {
     // From the raw bytes when we have them: cheaper than @ethereumjs re-encoding the fields.

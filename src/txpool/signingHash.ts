@@ -21,6 +21,24 @@ export function signingHashFromRaw(raw: Uint8Array, eip155ChainId: bigint | unde
   return type === 0 ? keccak256Parts([header, fields, suffix]) : keccak256Parts([raw.subarray(0, 1), header, fields])
 }
 
+/**
+ * Copies the signature's r and s from `raw` (the same checks as signingHashFromRaw's `raw`) into
+ * `signature` as two right-aligned 32-byte words, bytes 0-31 and 32-63: what the recovery request needs,
+ * without turning the tx's bigints back into bytes. Each must be at most 32 bytes (r below n, s at most n/2).
+ */
+export function writeSignatureFromRaw(raw: Uint8Array, signature: Uint8Array): void {
+  const type = (raw[0] as number) >= 0xc0 ? 0 : (raw[0] as number)
+  const listAt = type === 0 ? 0 : 1
+  let at = listAt + headerLength(raw, listAt)
+  for (let i = 0; i <= (UNSIGNED_FIELDS[type] as number); i++) at = itemEnd(raw, at) // the unsigned fields and v
+  for (const word of [0, 32]) {
+    const end = itemEnd(raw, at)
+    const payload = raw.subarray(at + headerLength(raw, at), end)
+    signature.set(payload, word + 32 - payload.length)
+    at = end
+  }
+}
+
 /** RLP(chainId) ‖ RLP(0) ‖ RLP(0): what EIP-155 appends to the six legacy fields. */
 function eip155Suffix(chainId: bigint): Uint8Array {
   const digits = chainId.toString(16)
