@@ -77,7 +77,7 @@ export async function runLimitsBench(options: LimitsBenchOptions = {}): Promise<
       hostLoadAvg: round(loadavg()[0]),
       secp256k1: { recoverPerCpuSec: round(recoverPerSec), signPerCpuSec: round(signPerSec) },
       keccak256: {
-        implementation: 'src/crypto/keccak.ts (our WebAssembly sponge up to 1 KiB, the keccak package's native addon above)',
+        implementation: 'src/crypto/keccak.ts (our WebAssembly sponge up to 1 KiB, the native keccak addon above)',
         bytes32PerCpuSec: round(keccak32PerSec),
         bytes500PerCpuSec: round(keccak500PerSec),
         mbPerCpuSecAt500: round((keccak500PerSec * 500) / 1e6),
