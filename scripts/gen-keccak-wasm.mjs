@@ -6,7 +6,8 @@
 //
 // Memory layout (one module instance per thread):
 //   0..32     the digest: lanes 0-3 of the state after the last block
-//   200..392  the 24 round constants, little-endian u64, written by the caller (ROUND_CONSTANTS below)
+//   200..392  the 24 round constants, little-endian u64 (WebAssembly memory is little-endian on every host),
+//             written by the caller (ROUND_CONSTANTS below)
 //   512..     the padded input, `blocks` blocks of RATE bytes
 // Export `absorb(blocks)`: zero state, absorb each block (XOR into the first RATE/8 lanes, permute), write
 // the digest.
@@ -172,7 +173,7 @@ const module = [
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
   ...section(1, vector([[0x60, ...vector([[I32]]), ...vector([])]])),
   ...section(3, vector([unsignedLeb(0)])),
-  ...section(5, vector([[0x00, ...unsignedLeb(PAGES)]])),
+  ...section(5, vector([[0x01, ...unsignedLeb(PAGES), ...unsignedLeb(PAGES)]])), // min = max: it cannot grow
   ...section(7, vector([[...name('memory'), 0x02, 0], [...name('absorb'), 0x00, 0]])),
   ...section(10, vector([[...unsignedLeb(body.length), ...body]])),
 ]
@@ -188,7 +189,7 @@ export const KECCAK_WASM_RATE = ${RATE}
 export const KECCAK_WASM_ROUND_CONSTANTS_AT = ${ROUND_CONSTANTS_AT}
 /** Where the padded input starts. */
 export const KECCAK_WASM_INPUT_AT = ${INPUT_AT}
-/** The module's memory: ${PAGES} pages of 64 KiB, not growable (the input is at most 1 KiB plus a block of padding). */
+/** The module's memory: ${PAGES} page of 64 KiB, its maximum too (the input is at most 1 KiB plus a block of padding). */
 export const KECCAK_WASM_MEMORY_BYTES = ${PAGES * 65536}
 export const KECCAK_ROUND_CONSTANTS: readonly bigint[] = [
 ${ROUND_CONSTANTS.map((h) => `  0x${h}n,`).join('\n')}

@@ -84,13 +84,20 @@ export function bigintToBytes(value: bigint): Uint8Array {
 }
 
 export function bytesToBigint(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n
-  if (bytes.length <= 6) {
-    let n = 0
-    for (let i = 0; i < bytes.length; i++) n = n * 256 + (bytes[i] as number)
-    return BigInt(n)
+  // Six bytes at a time, each chunk exact as a double: no hex string (whose 2n one-character concatenations
+  // were most of the cost and the garbage), a few bigint operations per chunk instead. The first chunk takes
+  // the length's remainder, so every later one is a full six bytes.
+  const head = bytes.length % 6
+  let chunk = 0
+  let i = 0
+  for (; i < head; i++) chunk = chunk * 256 + (bytes[i] as number)
+  let n = BigInt(chunk)
+  for (; i < bytes.length; i += 6) {
+    chunk = (bytes[i] as number) * 0x10000000000 + (bytes[i + 1] as number) * 0x100000000 + (bytes[i + 2] as number) * 0x1000000
+    chunk += (bytes[i + 3] as number) * 0x10000 + (bytes[i + 4] as number) * 0x100 + (bytes[i + 5] as number)
+    n = n === 0n ? BigInt(chunk) : (n << 48n) | BigInt(chunk)
   }
-  return BigInt(bytesToHex(bytes))
+  return n
 }
 
 /** 2^48 - 1: six bytes, comfortably inside a double's exact integers. */

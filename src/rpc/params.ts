@@ -222,8 +222,3 @@ function parseStorageMap(value: unknown, index: number): Map<string, Uint8Array>
   }
   return out
 }
-
-/**
- * Hex to bytes with Buffer's native decoder (much faster than a JS loop on large raw transactions),
- * copied out of Buffer's shared pool so the result owns its ArrayBuffer.
- */

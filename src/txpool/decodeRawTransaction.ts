@@ -170,16 +170,16 @@ export function senderRecoveryRequest(tx: TypedTransaction, raw?: Uint8Array): R
   if (recoveryId !== 0n && recoveryId !== 1n) throw invalidSender()
   if (r === 0n || s === 0n || r >= SECP256K1_N || s > SECP256K1_HALF_N) throw invalidSender()
   const signature = new Uint8Array(65)
-  if (raw !== undefined) {
-    writeSignatureFromRaw(raw, signature)
-  } else {
-    // r and s are below 2^256 here (checked above), so 64 hex digits hold each.
-    const words = Buffer.from(signature.buffer, signature.byteOffset, 64)
-    words.write(r.toString(16).padStart(64, '0'), 0, 'hex')
-    words.write(s.toString(16).padStart(64, '0'), 32, 'hex')
-  }
   signature[64] = Number(recoveryId)
   try {
+    if (raw !== undefined) {
+      writeSignatureFromRaw(raw, signature)
+    } else {
+      // r and s are below 2^256 here (checked above), so 64 hex digits hold each.
+      const words = Buffer.from(signature.buffer, signature.byteOffset, 64)
+      words.write(r.toString(16).padStart(64, '0'), 0, 'hex')
+      words.write(s.toString(16).padStart(64, '0'), 32, 'hex')
+    }
     // From the raw bytes when we have them: cheaper than @ethereumjs re-encoding the fields.
     const eip155ChainId = tx.type === 0 && v !== 27n && v !== 28n ? tx.common.chainId() : undefined
     const hash = raw !== undefined ? signingHashFromRaw(raw, eip155ChainId) : tx.getHashedMessageToSign()

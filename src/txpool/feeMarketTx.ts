@@ -79,9 +79,7 @@ export function buildFeeMarketTx(values: RlpItem[], common: Common): FeeMarket15
 /** An unsigned integer field without leading zeros, of at most `maxBytes` bytes. */
 function canonicalUint(field: RlpItem | undefined, maxBytes: number): bigint | undefined {
   if (!(field instanceof Uint8Array) || field.length > maxBytes || field[0] === 0) return undefined
-  // Node's hex encoder for longer fields (r, s, values): about half the time of bytesToHex's concatenation.
-  if (field.length <= 6) return bytesToBigint(field)
-  return BigInt(`0x${Buffer.from(field.buffer, field.byteOffset, field.byteLength).toString('hex')}`)
+  return bytesToBigint(field)
 }
 
 /** EIP-2930's byte form: [[address (20 bytes), [slot (32 bytes), ...]], ...]. */
