@@ -13,7 +13,7 @@ import type { StateOverlay } from '../state/stateDb.js'
 import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
 import { orderedTrieRoot } from './orderedTrieRoot.js'
 import { applyContractCall } from './contractCall.js'
-import { checkCharge, hasCode, transferCharged } from './plainTransfer.js'
+import { checkCharge, hasCode, hasSyncAccounts, transferCharged } from './plainTransfer.js'
 import type { ExecutionVmPool } from './vmPool.js'
 
 /** The block context the EVM sees. */
@@ -187,9 +187,11 @@ async function applyDirectly(
   const calls = options.contractCalls !== false
   if (!plain && !calls) return undefined
   const state = overlay.stateManager
-  const charge = await checkCharge(state, signed.tx, signed.from, env.baseFeePerGas)
+  // The flat state has synchronous account access; any other state manager (the reference one) runs runTx.
+  if (!hasSyncAccounts(state)) return undefined
+  const charge = checkCharge(state, signed.tx, signed.from, env.baseFeePerGas)
   if (charge === undefined) return undefined
-  if (!hasCode(charge.target)) return plain ? { status: 1, gasUsed: await transferCharged(state, signed.tx, charge, coinbase), logs: [] } : undefined
+  if (!hasCode(charge.target)) return plain ? { status: 1, gasUsed: transferCharged(state, signed.tx, charge, coinbase), logs: [] } : undefined
   return calls ? applyContractCall(state, signed.tx, signed.from, charge, env, coinbase, common.chainId()) : undefined
 }
 

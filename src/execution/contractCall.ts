@@ -5,15 +5,15 @@ import type { Log } from '../chain/types.js'
 import { bytesToBigint } from '../primitives/bytes.js'
 import type { BlockEnv } from './blockExecution.js'
 import { MAX_FRAME_GAS, bytesToWord, runFrame, wordToBytes } from './frameInterpreter.js'
-import { settle, type Charge } from './plainTransfer.js'
+import { hasSyncAccounts, settle, type Charge, type SyncAccounts } from './plainTransfer.js'
 
-/** A state manager that can also read storage synchronously (the flat state overlay can). */
+/** A state manager that can also read storage (and accounts, SyncAccounts) synchronously, as the flat state overlay can. */
 export interface SyncStorageReader {
   storageNow(address: Uint8Array, slot: Uint8Array): Uint8Array
 }
 
-function hasSyncStorage(state: StateManagerInterface): state is StateManagerInterface & SyncStorageReader {
-  return typeof (state as Partial<SyncStorageReader>).storageNow === 'function'
+function hasSyncStorage(state: StateManagerInterface): state is StateManagerInterface & SyncStorageReader & SyncAccounts {
+  return typeof (state as Partial<SyncStorageReader>).storageNow === 'function' && hasSyncAccounts(state)
 }
 
 /** After this many frames of one code that met an opcode outside the interpreter, that code goes straight to runTx. */
@@ -94,6 +94,6 @@ export async function applyContractCall(
     }
     for (const log of frame.logs) logs.push({ address, topics: log.topics.map(wordToBytes), data: log.data })
   }
-  await settle(state, tx, charge, coinbase, gasUsed, frame.kind === 'success')
+  settle(state, tx, charge, coinbase, gasUsed, frame.kind === 'success')
   return { status: frame.kind === 'success' ? 1 : 0, gasUsed, logs }
 }

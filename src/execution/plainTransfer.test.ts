@@ -11,7 +11,7 @@ import { commitOverlay } from '../state/testing/commitOverlay.js'
 import type { StateDb } from '../state/stateDb.js'
 import { executeTransactions, type BlockEnv, type ExecutionOutcome } from './blockExecution.js'
 import { createChainCommon } from './common.js'
-import { applyPlainTransfer } from './plainTransfer.js'
+import { applyPlainTransfer, hasSyncAccounts } from './plainTransfer.js'
 
 const common = createChainCommon(1337n)
 /** The fourth sender is not in genesis: only a free, zero-value transaction from it is valid. */
@@ -116,6 +116,7 @@ test('applyPlainTransfer takes a transfer to an account without code, and leaves
   const plan: TxPlan = { sender: 0, nonceOffset: 0, target: 1, value: 5n, type: 2, gasLimit: 21_000n, data: 0, maxFee: 100n, tip: 1n, accessList: false }
   const attempt = async (changes: Partial<TxPlan>, nonce = 0n) => {
     const state = (await genesis()).overlay().stateManager
+    assert.ok(hasSyncAccounts(state))
     return applyPlainTransfer(state, sign({ ...plan, ...changes }, nonce).tx, senders[(changes.sender ?? plan.sender) as number]!, 7n, new Address(COINBASE))
   }
   assert.deepEqual(await attempt({}), { gasUsed: 21_000n })

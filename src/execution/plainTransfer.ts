@@ -1,4 +1,4 @@
-import { Hardfork, type StateManagerInterface } from '@ethereumjs/common'
+import { Hardfork } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Account, Address, KECCAK256_NULL } from '@ethereumjs/util'
 import { equalBytes } from '../primitives/bytes.js'
@@ -27,22 +27,30 @@ function mayBePrecompile(address: Uint8Array): boolean {
  * contract creation, a target with code or in the precompile range, and every tx runTx would refuse (so
  * refusals keep runTx's wording). `src/execution/plainTransfer.test.ts` checks it against runTx.
  */
-export async function applyPlainTransfer(
-  state: StateManagerInterface,
-  tx: TypedTransaction,
-  from: Uint8Array,
-  baseFee: bigint,
-  coinbase: Address,
-): Promise<{ gasUsed: bigint } | undefined> {
-  const charge = await checkCharge(state, tx, from, baseFee)
+export function applyPlainTransfer(state: SyncAccounts, tx: TypedTransaction, from: Uint8Array, baseFee: bigint, coinbase: Address): { gasUsed: bigint } | undefined {
+  const charge = checkCharge(state, tx, from, baseFee)
   if (charge === undefined || hasCode(charge.target)) return undefined
-  return { gasUsed: await transferCharged(state, tx, charge, coinbase) }
+  return { gasUsed: transferCharged(state, tx, charge, coinbase) }
+}
+
+/**
+ * Account reads and writes that return at once (the flat state overlay's FlatStateManager has them). These
+ * paths make a few per transaction, and @ethereumjs's async StateManagerInterface cost a promise each.
+ */
+export interface SyncAccounts {
+  accountNow(address: Address): Account | undefined
+  putAccountNow(address: Address, account: Account): void
+  deleteAccountNow(address: Address): void
+}
+
+export function hasSyncAccounts(state: object): state is SyncAccounts {
+  return typeof (state as Partial<SyncAccounts>).accountNow === 'function'
 }
 
 /** applyPlainTransfer once checkCharge has passed and the target has no code; returns the gas used. */
-export async function transferCharged(state: StateManagerInterface, tx: TypedTransaction, charge: Charge, coinbase: Address): Promise<bigint> {
+export function transferCharged(state: SyncAccounts, tx: TypedTransaction, charge: Charge, coinbase: Address): bigint {
   // With no code at the target nothing runs: the gas used is the intrinsic gas.
-  await settle(state, tx, charge, coinbase, charge.intrinsicGas, true)
+  settle(state, tx, charge, coinbase, charge.intrinsicGas, true)
   return charge.intrinsicGas
 }
 
@@ -66,7 +74,7 @@ export interface Charge {
  * range under Cancun; undefined when the transaction is not such a call or runTx would refuse it (or the
  * value would overflow the target's balance, which runTx handles).
  */
-export async function checkCharge(state: StateManagerInterface, tx: TypedTransaction, from: Uint8Array, baseFee: bigint): Promise<Charge | undefined> {
+export function checkCharge(state: SyncAccounts, tx: TypedTransaction, from: Uint8Array, baseFee: bigint): Charge | undefined {
   const to = tx.to
   // The rules below are Cancun's; a later fork (EIP-7623's calldata floor, EIP-7702 delegations) goes to runTx.
   if (to === undefined || mayBePrecompile(to.bytes) || tx.type > 2 || tx.common.hardfork() !== Hardfork.Cancun) return undefined
@@ -92,12 +100,12 @@ export async function checkCharge(state: StateManagerInterface, tx: TypedTransac
   }
 
   const sender = new Address(from)
-  const senderBefore = await state.getAccount(sender)
+  const senderBefore = state.accountNow(sender)
   const nonce = senderBefore?.nonce ?? 0n
   const balance = senderBefore?.balance ?? 0n
   if (hasCode(senderBefore)) return undefined // EIP-3607
   if (balance < upfrontCost || balance < maxCost || nonce !== tx.nonce) return undefined
-  const target = equalBytes(to.bytes, from) ? senderBefore : await state.getAccount(to)
+  const target = equalBytes(to.bytes, from) ? senderBefore : state.accountNow(to)
   if ((target?.balance ?? 0n) + tx.value > MAX_UINT256) return undefined
   return { sender, senderBefore, target, intrinsicGas, gasPrice, inclusionFee }
 }
@@ -109,29 +117,29 @@ export async function checkCharge(state: StateManagerInterface, tx: TypedTransac
  * gas is refunded, the coinbase gets the priority fee, and each touched account left empty is deleted
  * (EIP-161). There is no checkpoint between them, so only the final values reach the state.
  */
-export async function settle(state: StateManagerInterface, tx: TypedTransaction, charge: Charge, coinbase: Address, gasUsed: bigint, valueMoved: boolean): Promise<void> {
+export function settle(state: SyncAccounts, tx: TypedTransaction, charge: Charge, coinbase: Address, gasUsed: bigint, valueMoved: boolean): void {
   // At most three addresses, found by comparing bytes: keying a Map by address.toString() built a hex string
   // of 40 one-character concatenations per touch, a tenth of the dev bench's allocation (item 19).
   const accounts: { address: Address; account: Account }[] = []
-  const touch = async (address: Address): Promise<Account> => {
+  const touch = (address: Address): Account => {
     for (const entry of accounts) if (equalBytes(entry.address.bytes, address.bytes)) return entry.account
-    const entry = { address, account: (await state.getAccount(address)) ?? new Account() }
+    const entry = { address, account: state.accountNow(address) ?? new Account() }
     accounts.push(entry)
     return entry.account
   }
   const { gasPrice } = charge
-  const payer = await touch(charge.sender)
+  const payer = touch(charge.sender)
   payer.balance -= tx.gasLimit * gasPrice
   payer.nonce += 1n
-  const target = await touch(tx.to as Address)
+  const target = touch(tx.to as Address)
   if (valueMoved) {
     payer.balance -= tx.value
     target.balance += tx.value
   }
   payer.balance += (tx.gasLimit - gasUsed) * gasPrice
-  ;(await touch(coinbase)).balance += gasUsed * charge.inclusionFee
+  touch(coinbase).balance += gasUsed * charge.inclusionFee
   for (const { address, account } of accounts) {
-    if (account.isEmpty()) await state.deleteAccount(address)
-    else await state.putAccount(address, account)
+    if (account.isEmpty()) state.deleteAccountNow(address)
+    else state.putAccountNow(address, account)
   }
 }

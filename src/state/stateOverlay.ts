@@ -109,18 +109,33 @@ export class FlatStateManager implements StateManagerInterface {
   // --- accounts ---
 
   async getAccount(address: Address): Promise<Account | undefined> {
+    return this.accountNow(address)
+  }
+
+  async putAccount(address: Address, account?: Account): Promise<void> {
+    if (account === undefined) this.deleteAccountNow(address)
+    else this.putAccountNow(address, account)
+  }
+
+  async deleteAccount(address: Address): Promise<void> {
+    this.deleteAccountNow(address)
+  }
+
+  /**
+   * The account reads and writes without a promise each: the plain-transfer and contract-call paths make a
+   * few per transaction (src/execution/plainTransfer.ts, SyncAccounts).
+   */
+  accountNow(address: Address): Account | undefined {
     const key = this.keyOf(address.bytes)
     const value = this.currentAccount(key)
     return value === null ? undefined : new OverlayAccount(value, () => this.storageRootNow(key))
   }
 
-  async putAccount(address: Address, account?: Account): Promise<void> {
-    const key = this.keyOf(address.bytes)
-    if (account === undefined) return this.removeAccount(key)
-    this.setAccount(key, { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash })
+  putAccountNow(address: Address, account: Account): void {
+    this.setAccount(this.keyOf(address.bytes), { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash })
   }
 
-  async deleteAccount(address: Address): Promise<void> {
+  deleteAccountNow(address: Address): void {
     this.removeAccount(this.keyOf(address.bytes))
   }
 
