@@ -189,8 +189,6 @@ export const KECCAK_WASM_RATE = ${RATE}
 export const KECCAK_WASM_ROUND_CONSTANTS_AT = ${ROUND_CONSTANTS_AT}
 /** Where the padded input starts. */
 export const KECCAK_WASM_INPUT_AT = ${INPUT_AT}
-/** The module's memory: ${PAGES} page of 64 KiB, its maximum too (the input is at most 1 KiB plus a block of padding). */
-export const KECCAK_WASM_MEMORY_BYTES = ${PAGES * 65536}
 export const KECCAK_ROUND_CONSTANTS: readonly bigint[] = [
 ${ROUND_CONSTANTS.map((h) => `  0x${h}n,`).join('\n')}
 ]

@@ -57,7 +57,8 @@ function canBind(port: number): Promise<boolean> {
 /**
  * `count` consecutive free ports below Linux's ephemeral range (32768–60999 by default): inside it, the
  * nodes' own outgoing connections take ports too, and one took a port a localnet node was about to bind
- * ("did not come up", once in about 35 runs). test/e2e/network/networkHarness.ts picks its ports the same way.
+ * ("did not come up", once in about 35 runs). test/e2e/network/networkHarness.ts takes its ports from the
+ * same window (by a cursor, without this check).
  */
 export async function freePortBlock(count: number): Promise<number> {
   const low = 12_000

@@ -7,8 +7,6 @@ export const KECCAK_WASM_RATE = 136
 export const KECCAK_WASM_ROUND_CONSTANTS_AT = 200
 /** Where the padded input starts. */
 export const KECCAK_WASM_INPUT_AT = 512
-/** The module's memory: 1 page of 64 KiB, its maximum too (the input is at most 1 KiB plus a block of padding). */
-export const KECCAK_WASM_MEMORY_BYTES = 65536
 export const KECCAK_ROUND_CONSTANTS: readonly bigint[] = [
   0x0000000000000001n,
   0x0000000000008082n,

@@ -4,9 +4,9 @@ import fc from 'fast-check'
 import { createTx, createTxFromRLP } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
 import { createChainCommon } from '../execution/common.js'
-import { bytesToHex } from '../primitives/bytes.js'
+import { bigintToBytes, bytesToHex } from '../primitives/bytes.js'
 import { isSteleError } from '../primitives/errors.js'
-import { sign } from '../crypto/secp256k1.js'
+import { SECP256K1_HALF_N, sign } from '../crypto/secp256k1.js'
 import { createSharedTxCommon, decodeBlockTransaction, decodeRawTransaction, initCodeSizeLimit, recoverSender, senderRecoveryRequest } from './decodeRawTransaction.js'
 import { DEV_KEYS } from './testTransactions.js'
 
@@ -106,12 +106,11 @@ test('decodeBlockTransaction gives what createTxFromRLP gives, or throws what it
 })
 
 test('EIP-2 bound on s at decode: n/2 passes, n/2 + 1 is an invalid sender, short s passes, and the recovery request carries r and s', () => {
-  const halfN = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
-  const toBytes = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(n.toString(16).length + (n.toString(16).length % 2), '0'), 'hex'))
+  const halfN = SECP256K1_HALF_N
   const withS = (type: 0 | 2, s: bigint) => {
     const raw = signedRaw(type, 1n, 5n, new Uint8Array(0))
     const fields = RLP.decode(type === 0 ? raw : raw.subarray(1)) as Uint8Array[]
-    fields[fields.length - 1] = toBytes(s)
+    fields[fields.length - 1] = bigintToBytes(s)
     const body = RLP.encode(fields)
     return type === 0 ? body : Uint8Array.of(type, ...body)
   }

@@ -8,7 +8,7 @@ import {
   type TypedTransaction,
 } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
-import { bytesToBigint, compareBytes } from '../primitives/bytes.js'
+import { bigintToBytes, bytesToBigint, compareBytes } from '../primitives/bytes.js'
 import { publicKeyToAddress, recoverPublicKey, SECP256K1_HALF_N, SECP256K1_N } from '../crypto/secp256k1.js'
 import type { RecoveryRequest, SignerRecovery } from '../crypto/recoveryWorkers.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
@@ -257,4 +257,4 @@ function checkSignatureValues(type: number, fields: Uint8Array[]): void {
 }
 
 /** n/2, the EIP-2 bound on s, as 32 big-endian bytes. */
-const SECP256K1_HALF_N_BYTES = Uint8Array.from(Buffer.from(SECP256K1_HALF_N.toString(16).padStart(64, '0'), 'hex'))
+const SECP256K1_HALF_N_BYTES = bigintToBytes(SECP256K1_HALF_N)

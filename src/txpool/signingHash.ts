@@ -10,12 +10,8 @@ const UNSIGNED_FIELDS: Record<number, number> = { 0: 6, 1: 8, 2: 9 }
  * the cost of the recovery itself. `raw` must have passed decodeRawTransaction (well-formed, canonical).
  */
 export function signingHashFromRaw(raw: Uint8Array, eip155ChainId: bigint | undefined): Uint8Array {
-  const type = (raw[0] as number) >= 0xc0 ? 0 : (raw[0] as number)
-  const listAt = type === 0 ? 0 : 1
-  const payloadStart = listAt + headerLength(raw, listAt)
-  let at = payloadStart
-  for (let i = 0; i < (UNSIGNED_FIELDS[type] as number); i++) at = itemEnd(raw, at)
-  const fields = raw.subarray(payloadStart, at)
+  const { type, payloadStart, unsignedEnd } = unsignedFields(raw)
+  const fields = raw.subarray(payloadStart, unsignedEnd)
   const suffix = type === 0 && eip155ChainId !== undefined ? eip155Suffix(eip155ChainId) : new Uint8Array(0)
   const header = listHeader(fields.length + suffix.length)
   return type === 0 ? keccak256Parts([header, fields, suffix]) : keccak256Parts([raw.subarray(0, 1), header, fields])
@@ -27,16 +23,23 @@ export function signingHashFromRaw(raw: Uint8Array, eip155ChainId: bigint | unde
  * without turning the tx's bigints back into bytes. Each must be at most 32 bytes (r below n, s at most n/2).
  */
 export function writeSignatureFromRaw(raw: Uint8Array, signature: Uint8Array): void {
-  const type = (raw[0] as number) >= 0xc0 ? 0 : (raw[0] as number)
-  const listAt = type === 0 ? 0 : 1
-  let at = listAt + headerLength(raw, listAt)
-  for (let i = 0; i <= (UNSIGNED_FIELDS[type] as number); i++) at = itemEnd(raw, at) // the unsigned fields and v
+  let at = itemEnd(raw, unsignedFields(raw).unsignedEnd) // past v
   for (const word of [0, 32]) {
     const end = itemEnd(raw, at)
     const payload = raw.subarray(at + headerLength(raw, at), end)
     signature.set(payload, word + 32 - payload.length)
     at = end
   }
+}
+
+/** Where the signed list's payload starts in `raw`, and where its unsigned fields (all but v, r, s) end. */
+function unsignedFields(raw: Uint8Array): { type: number; payloadStart: number; unsignedEnd: number } {
+  const type = (raw[0] as number) >= 0xc0 ? 0 : (raw[0] as number)
+  const listAt = type === 0 ? 0 : 1
+  const payloadStart = listAt + headerLength(raw, listAt)
+  let unsignedEnd = payloadStart
+  for (let i = 0; i < (UNSIGNED_FIELDS[type] as number); i++) unsignedEnd = itemEnd(raw, unsignedEnd)
+  return { type, payloadStart, unsignedEnd }
 }
 
 /** RLP(chainId) ‖ RLP(0) ‖ RLP(0): what EIP-155 appends to the six legacy fields. */
