@@ -26,6 +26,12 @@ export type DevNodeKind = 'stele' | 'anvil'
 export interface DevBenchOptions {
   /** Transactions per load phase (default 20,000). */
   txs?: number
+  /**
+   * Untimed ETH transfers (single requests) sent to each node before the timed phases (default
+   * DEFAULT_WARMUP_TXS; 0 for none). V8 compiles the node's hot paths during its first ~10,000
+   * transactions, on the same two cores the timed load needs (docs/performance.md, item 20).
+   */
+  warmupTxs?: number
   nodes?: DevNodeKind[]
   /** Sequential transactions for the low-load latency figure (default 200), bounded by lowLoadBudgetMs. */
   lowLoadTxs?: number
@@ -47,6 +53,7 @@ const GWEI = 1_000_000_000n
 export const ETH_TRANSFER_GAS = 21_000n
 const ERC20_TRANSFER_GAS = 80_000n
 export const RECIPIENTS = 256
+export const DEFAULT_WARMUP_TXS = 10_000
 
 export interface PhaseResult {
   txs: number
@@ -72,6 +79,8 @@ interface NodeResult {
   command: string
   chainId: number
   signTxsPerSec: number | undefined
+  /** The untimed warm-up (its figures are the cold start), absent with --warmup 0. */
+  warmup?: PhaseResult
   ethSingle: PhaseResult
   ethBatch: PhaseResult
   erc20Batch: PhaseResult & { sampleReceiptsOk: boolean }
@@ -102,7 +111,7 @@ export async function runDevBench(options: DevBenchOptions = {}): Promise<object
       nodes[kind] = { error: message }
     }
   }
-  return { bench: 'dev', txsPerPhase: txs, senders: SENDERS, nodes, ratio: ratios(nodes.stele, nodes.anvil) }
+  return { bench: 'dev', txsPerPhase: txs, warmupTxs: options.warmupTxs ?? DEFAULT_WARMUP_TXS, senders: SENDERS, nodes, ratio: ratios(nodes.stele, nodes.anvil) }
 }
 
 async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined, profileDir: string | undefined): Promise<{ node: NodeProcess; command: string }> {
@@ -145,6 +154,14 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
     watcher = await createBlockWatcher(poller, { intervalMs: POLL_INTERVAL_MS })
     const ctx: Ctx = { kind, node, chainId, keys, nonces, fees, load, control, watcher, phaseBudgetMs: options.phaseBudgetMs ?? 40_000, ...(signal ? { signal } : {}) }
 
+    const warmupTxs = options.warmupTxs ?? DEFAULT_WARMUP_TXS
+    let warmup: PhaseResult | undefined
+    if (warmupTxs > 0) {
+      const warm = signBatch(ctx, warmupTxs, (i) => ({ to: recipients[i % RECIPIENTS] as Uint8Array, value: 1n, data: new Uint8Array(0), gas: ETH_TRANSFER_GAS }))
+      progress(`${kind}: warm-up, ${warmupTxs} ETH transfers, single requests (untimed)`)
+      warmup = await runPhase(ctx, warm, prepareSingles(warm.map((t) => t.raw)), 1, SINGLE_IN_FLIGHT)
+    }
+
     // Signing happens before each timed phase; its rate is reported to show it is not in the timed path.
     const signStart = performance.now()
     const ethA = signBatch(ctx, txs, (i) => ({ to: recipients[i % RECIPIENTS] as Uint8Array, value: 1n, data: new Uint8Array(0), gas: ETH_TRANSFER_GAS }))
@@ -175,6 +192,7 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
       command,
       chainId: Number(chainId),
       signTxsPerSec: round(signTxsPerSec),
+      ...(warmup === undefined ? {} : { warmup }),
       ethSingle,
       ethBatch,
       erc20Batch: { ...erc20Phase, sampleReceiptsOk },

@@ -22,6 +22,11 @@ const IN_FLIGHT_PER_NODE = 4
 export interface LocalnetBenchOptions {
   validators?: number
   txs?: number
+  /**
+   * Untimed transfers before the timed ones (default: as many as txs, at most 10,000): V8 is still compiling
+   * the validators' hot paths during their first seconds of load (docs/performance.md, item 20).
+   */
+  warmupTxs?: number
   /** Run validator 0 under `node --cpu-prof`; the profile is kept in bench/results/ and summarized. */
   profile?: boolean
   /** Offer this many transfers per second in all (spread evenly over the nodes); default: as fast as answered. */
@@ -73,7 +78,7 @@ function summarizeLog(path: string): { finalized: number; finalizedAfterRound0: 
 export async function runLocalnetBench(options: LocalnetBenchOptions = {}): Promise<object> {
   const validators = options.validators ?? 4
   const total = options.txs ?? 10_000
-  const warmup = Math.min(2_000, Math.floor(total / 5))
+  const warmup = options.warmupTxs ?? Math.min(10_000, total)
   const dir = mkdtempSync(join(tmpdir(), 'stele-bench-localnet-'))
   const rpcBase = await freePortBlock(2 * validators + 10)
   const p2pBase = rpcBase + validators + 10

@@ -7,6 +7,7 @@ import { progress } from './lib/stats.js'
 /** Options every bench may read; benches ignore what they do not use. */
 export interface BenchOptions {
   txs?: number
+  warmupTxs?: number
   nodes?: ('stele' | 'anvil')[]
   profile?: boolean
   phaseBudgetMs?: number
@@ -35,7 +36,7 @@ const BENCHES: Record<string, BenchEntry> = {
   rpcServer: { module: 'rpcServer', exportName: 'runRpcServerBench', summary: 'CPU per request of the JSON-RPC HTTP server (stub backend) against bare node:http and net floors' },
 }
 
-const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--node stele|anvil] [--phase-sec S] [--rate TPS] [--profile]
+const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--warmup N] [--node stele|anvil] [--phase-sec S] [--rate TPS] [--profile]
 
 Prints one JSON document on stdout; progress goes to stderr.
 
@@ -48,6 +49,9 @@ ${Object.entries(BENCHES)
 options:
   --txs N          transactions per load phase (dev; default 20000); scale: transactions sent to the
                    1M-account node in all (default 1000000, about 15-25 min; 20000 for a quick run)
+  --warmup N       untimed transfers before the timed ones, while V8 compiles Stele's hot paths;
+                   0: none. dev: ETH single requests to each node (default 10000; the JSON keeps
+                   their figures as "warmup", the cold start); localnet: default --txs, at most 10000
   --node KIND      dev: run one node only (stele or anvil); repeatable
   --phase-sec S    dev: stop submitting a phase after S seconds (default 40), so a slow node
                    cannot stretch the run; the JSON's "sent" says how many went out
@@ -111,6 +115,10 @@ function parseArgs(argv: string[]): { name: string; options: Omit<BenchOptions, 
       const n = Number(argv[++i])
       if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--txs needs a positive integer, got ${argv[i]}`)
       options.txs = n
+    } else if (arg === '--warmup') {
+      const n = Number(argv[++i])
+      if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--warmup needs a whole number, got ${argv[i]}`)
+      options.warmupTxs = n
     } else if (arg === '--phase-sec') {
       const sec = Number(argv[++i])
       if (!(sec > 0)) throw new Error(`--phase-sec needs a positive number, got ${argv[i]}`)
