@@ -28,8 +28,8 @@ export interface DevBenchOptions {
   txs?: number
   /**
    * Untimed ETH transfers (single requests) sent to each node before the timed phases (default
-   * DEFAULT_WARMUP_TXS; 0 for none). V8 compiles the node's hot paths during its first ~10,000
-   * transactions, on the same two cores the timed load needs (docs/performance.md, item 20).
+   * DEFAULT_WARMUP_TXS; 0 for none). V8 compiles most of the node's hot paths in its first seconds of
+   * load, on the same two cores the timed load needs (docs/performance.md, item 20).
    */
   warmupTxs?: number
   nodes?: DevNodeKind[]
