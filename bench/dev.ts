@@ -98,12 +98,13 @@ interface NodeResult {
 export async function runDevBench(options: DevBenchOptions = {}): Promise<object> {
   const txs = options.txs ?? 20_000
   const kinds = options.nodes ?? ['stele', 'anvil']
+  const warmupTxs = options.warmupTxs ?? DEFAULT_WARMUP_TXS
   const nodes: Partial<Record<DevNodeKind, NodeResult | { error: string }>> = {}
   for (const kind of kinds) {
     if (options.signal?.aborted) break
     progress(`dev: ${kind}`)
     try {
-      nodes[kind] = await benchNode(kind, txs, options)
+      nodes[kind] = await benchNode(kind, txs, warmupTxs, options)
     } catch (error) {
       if (options.signal?.aborted) throw error
       const message = error instanceof Error ? error.message : String(error)
@@ -111,7 +112,7 @@ export async function runDevBench(options: DevBenchOptions = {}): Promise<object
       nodes[kind] = { error: message }
     }
   }
-  return { bench: 'dev', txsPerPhase: txs, warmupTxs: options.warmupTxs ?? DEFAULT_WARMUP_TXS, senders: SENDERS, nodes, ratio: ratios(nodes.stele, nodes.anvil) }
+  return { bench: 'dev', txsPerPhase: txs, warmupTxs, senders: SENDERS, nodes, ratio: ratios(nodes.stele, nodes.anvil) }
 }
 
 async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined, profileDir: string | undefined): Promise<{ node: NodeProcess; command: string }> {
@@ -133,7 +134,7 @@ async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined, 
   }
 }
 
-async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOptions): Promise<NodeResult> {
+async function benchNode(kind: DevNodeKind, txs: number, warmupTxs: number, options: DevBenchOptions): Promise<NodeResult> {
   const { signal } = options
   const loadBefore = round(loadavg()[0])
   const profileDir = options.profile && kind === 'stele' ? mkdtempSync(join(tmpdir(), 'stele-prof-')) : undefined
@@ -154,7 +155,6 @@ async function benchNode(kind: DevNodeKind, txs: number, options: DevBenchOption
     watcher = await createBlockWatcher(poller, { intervalMs: POLL_INTERVAL_MS })
     const ctx: Ctx = { kind, node, chainId, keys, nonces, fees, load, control, watcher, phaseBudgetMs: options.phaseBudgetMs ?? 40_000, ...(signal ? { signal } : {}) }
 
-    const warmupTxs = options.warmupTxs ?? DEFAULT_WARMUP_TXS
     let warmup: PhaseResult | undefined
     if (warmupTxs > 0) {
       const warm = signBatch(ctx, warmupTxs, (i) => ({ to: recipients[i % RECIPIENTS] as Uint8Array, value: 1n, data: new Uint8Array(0), gas: ETH_TRANSFER_GAS }))
