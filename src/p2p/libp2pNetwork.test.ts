@@ -11,7 +11,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { ErrorCode, isSteleError } from '../primitives/errors.js'
 import { concatBytes } from '../primitives/bytes.js'
-import { createLibp2pNetwork, reconnectDelay, type Libp2pNetwork, type StaticPeer } from './libp2pNetwork.js'
+import { createLibp2pNetwork, reconnectDelay, watchGossipStreams, type Libp2pNetwork, type StaticPeer } from './libp2pNetwork.js'
+import { SILENT_LOGGER } from './network.js'
 import { blockBytes, describeNetworkContract, serveChain, waitConnected, waitGossipReady } from './networkContract.js'
 import { libp2pKeyFromNodeKey, peerIdFromNodeKey } from './peerIdentity.js'
 import { FrameDecoder, RESPONSE_ERROR, SYNC_PROTOCOL, encodeFrame } from './syncCodec.js'
@@ -266,6 +267,55 @@ test('libp2p network: static peers are redialled after a peer stops and restarts
     await waitFor(() => got.length === 1, 'gossip after an in-place restart')
   } finally {
     await Promise.all([first, second, third].map((n) => n.stop()))
+  }
+})
+
+test('libp2p network: a gossip stream that died behind gossipsub\'s back is reopened', async () => {
+  const keys = nodeKeys(2)
+  const permitted = new Set(keys.map(peerIdFromNodeKey))
+  const [a] = (await startChain([keys[0] as Uint8Array], permitted)) as [Libp2pNetwork]
+  const raw = await createLibp2p({
+    privateKey: libp2pKeyFromNodeKey(keys[1] as Uint8Array),
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, floodPublish: true, heartbeatInterval: 100 }),
+    },
+  })
+  await raw.start()
+  try {
+    raw.services.pubsub.subscribe('/stele/1/consensus')
+    await raw.dial(multiaddr(`/ip4/${HOST}/tcp/${a.listenPort()}/p2p/${a.peerId}`))
+    await waitFor(() => a.topicPeers('consensus').includes(raw.peerId.toString()), 'raw peer subscribed on a')
+    // What gossipsub's race leaves behind (see watchGossipStreams): a stored outbound stream to `a` that can no
+    // longer send, which gossipsub keeps, as it opens a new one only on a connect or a new inbound stream.
+    const streams = (raw.services.pubsub as unknown as { streamsOutbound: Map<string, { close(): Promise<void> }> }).streamsOutbound
+    const stored = streams.get(a.peerId)
+    assert.ok(stored !== undefined)
+    await stored.close()
+    streams.set(a.peerId, stored)
+    let n = 0
+    const publish = () => raw.services.pubsub.publish('/stele/1/consensus', Uint8Array.of(0, 0, 0, 0, 0, 0, 0, ++n, 7))
+    assert.deepEqual((await publish()).recipients, [], 'the dead stream delivers nothing')
+    // Installed only now, so that nothing repairs the stream before the check above.
+    watchGossipStreams(raw, SILENT_LOGGER)
+    const got: string[] = []
+    a.subscribe('consensus', (_data, from) => got.push(from))
+    await waitFor(
+      async () => {
+        await publish()
+        return got.length > 0
+      },
+      'gossip over a reopened stream',
+      5_000,
+      50,
+    )
+    assert.equal(got[0], raw.peerId.toString())
+  } finally {
+    await raw.stop()
+    await a.stop()
   }
 })
 

@@ -139,6 +139,52 @@ const TOPIC_PEER_NOTIFY_DELAY_MS = 250
 
 type Services = { identify: ReturnType<ReturnType<typeof identify>>; pubsub: GossipSub }
 
+/**
+ * Reopens gossip streams that @libp2p/gossipsub (17.1.1) has lost track of. It keeps one outbound stream per peer,
+ * opens one (and sends our subscriptions on it) only when it holds none, and drops its entry on the stream's
+ * 'close' event. But its `createOutboundStream` stores the stream once `connection.newStream()` resolves, without
+ * checking that the connection or the peer is still there, and newStream's last step awaits a peer-store write.
+ * A peer that stops while our stream to it is being opened thus leaves, after gossipsub has removed the peer, a
+ * stored stream that is already closed and whose 'close' event has passed. When the peer reconnects, gossipsub
+ * keeps that dead stream and opens none: our subscriptions and messages never reach the peer again, and it never
+ * lists us as a topic peer (seen in the restart test, under CPU load, when a peer stops just after connecting).
+ *
+ * So, on every heartbeat: a gossip peer with an open connection but no writable outbound gossip stream on any of
+ * its connections is suspect; still so a heartbeat later (a new stream takes a round trip to open), its stored
+ * stream is dropped, and identifying the connection again makes gossipsub open a new stream, as on a connect.
+ */
+export function watchGossipStreams(libp2p: Libp2p<Services>, logger: NetworkLogger): void {
+  const pubsub = libp2p.services.pubsub
+  const protocols = new Set(pubsub.protocols)
+  // A public field of gossipsub's class, though not of its exported interface.
+  const outbound = (pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound
+  if (!(outbound instanceof Map)) throw new SteleError(ErrorCode.Internal, 'gossipsub no longer has streamsOutbound')
+  let suspects = new Set<string>()
+  pubsub.addEventListener('gossipsub:heartbeat', () => {
+    const stillSuspect = new Set<string>()
+    for (const peer of pubsub.getPeers()) {
+      const open = libp2p.getConnections(peer).filter((c) => c.status === 'open')
+      const connection = open[0]
+      if (connection === undefined) continue
+      const sending = open.some((c) =>
+        c.streams.some((s) => s.direction === 'outbound' && s.writeStatus === 'writable' && protocols.has(s.protocol)),
+      )
+      if (sending) continue
+      const id = peer.toString()
+      if (!suspects.has(id)) {
+        stillSuspect.add(id)
+        continue
+      }
+      logger.info('reopening a lost gossip stream', { peer: id })
+      outbound.delete(id)
+      libp2p.services.identify.identify(connection).catch((error: unknown) => {
+        logger.debug('identify to reopen a gossip stream failed', { peer: id, error: errorMessage(error) })
+      })
+    }
+    suspects = stillSuspect
+  })
+}
+
 export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<Libp2pNetwork> {
   const logger = config.logger ?? SILENT_LOGGER
   const reconnect: ReconnectOptions = { ...DEFAULT_RECONNECT, ...config.reconnect }
@@ -223,6 +269,7 @@ export async function createLibp2pNetwork(config: Libp2pNetworkConfig): Promise<
     },
   })
   const pubsub = libp2p.services.pubsub
+  watchGossipStreams(libp2p, logger)
   for (const [wire, topic] of topicByWire) {
     const max = TOPIC_MAX_BYTES[topic]
     pubsub.topicValidators.set(wire, (_peer, message) => {
