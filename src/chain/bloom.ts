@@ -1,5 +1,6 @@
 import { keccak256 } from '../crypto/keccak.js'
 import type { Log } from './types.js'
+import { latin1OfBytes } from '../primitives/byteKeys.js'
 
 /**
  * The three bloom bit positions of recent values, by the value's bytes as a latin1 string. Logs repeat
@@ -26,7 +27,7 @@ function addToBloom(bloom: Uint8Array, value: Uint8Array) {
 }
 
 function bitsOf(value: Uint8Array): [number, number, number] {
-  const key = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
+  const key = latin1OfBytes(value)
   let bits = bloomBits.get(key)
   if (bits === undefined) {
     const hash = keccak256(value)

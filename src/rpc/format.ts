@@ -5,6 +5,7 @@ import type { Block, Log, LogEntry, SignedTx, TxLocation, TxReceipt } from '../c
 import type { AccountProof } from './backend.js'
 import { toHex, toQuantity, toWord } from './hex.js'
 import type { HexString, RpcAccessListEntry, RpcAuthorization, RpcBlock, RpcHeader, RpcLog, RpcProof, RpcReceipt, RpcTransaction } from './rpcTypes.js'
+import { hexOfBytes } from '../primitives/byteKeys.js'
 
 /**
  * JSON shapes exactly as geth returns them (field names, minimal-hex quantities, null for pending
@@ -151,7 +152,7 @@ function formatAuthorizationList(list: readonly (readonly Uint8Array[])[]): RpcA
 
 function quantityOfBytes(bytes: Uint8Array | undefined): HexString {
   if (bytes === undefined || bytes.length === 0) return '0x0'
-  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').replace(/^0+/, '')
+  const hex = hexOfBytes(bytes).replace(/^0+/, '')
   return hex === '' ? '0x0' : `0x${hex}`
 }
 

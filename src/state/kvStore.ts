@@ -1,6 +1,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb'
 import { compareBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
+import { latin1OfBytes } from '../primitives/byteKeys.js'
 
 /**
  * The node's one embedded store. Data lives in named key spaces; all writes of one block go through one
@@ -77,12 +78,13 @@ export function openLmdbStore(path: string): KvStore {
   } catch (cause) {
     throw new SteleError(ErrorCode.Storage, `cannot open the data store at ${path}`, { cause })
   }
-  const spaces = new Map<KvSpace, Database<Buffer, Buffer>>()
+  const spaces = new Map<KvSpace, Database<Buffer, Uint8Array>>()
+  // Keys are passed as they are: with keyEncoding 'binary', lmdb-js copies them into its own buffer.
+  // Wrapping one in a Buffer would read its `.buffer`, which costs a copy for a small array (byteKeys.ts).
   for (const name of KV_SPACES) {
-    spaces.set(name, root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }))
+    spaces.set(name, root.openDB<Buffer, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' }))
   }
-  const db = (space: KvSpace) => spaces.get(space) as Database<Buffer, Buffer>
-  const asKey = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength)
+  const db = (space: KvSpace) => spaces.get(space) as Database<Buffer, Uint8Array>
   interface PendingEntry {
     value: Uint8Array | undefined
     seq: number
@@ -101,7 +103,7 @@ export function openLmdbStore(path: string): KvStore {
     const limit = options.limit ?? Number.POSITIVE_INFINITY
     if (!(options.reverse ?? false)) {
       let count = 0
-      for (const { key, value } of db(space).getRange({ start: asKey(start), end: asKey(end) })) {
+      for (const { key, value } of db(space).getRange({ start, end })) {
         if (count++ >= limit) return
         yield [new Uint8Array(key as unknown as Buffer), new Uint8Array(value)]
       }
@@ -111,14 +113,14 @@ export function openLmdbStore(path: string): KvStore {
     // skipped by hand, and the range's own start key, which lmdb's exclusive bound leaves out, is read last.
     // (Unbounded below, lmdb's reverse range missed a key of one zero byte: kvStore.test found it.)
     let count = 0
-    for (const { key, value } of db(space).getRange({ start: asKey(end), end: asKey(start), reverse: true })) {
+    for (const { key, value } of db(space).getRange({ start: end, end: start, reverse: true })) {
       const k = key as unknown as Buffer
       if (compareBytes(k, end) >= 0) continue
       if (compareBytes(k, start) <= 0) break
       if (count++ >= limit) return
       yield [new Uint8Array(k), new Uint8Array(value)]
     }
-    const first = db(space).get(asKey(start))
+    const first = db(space).get(start)
     if (first !== undefined && count < limit) yield [start.slice(), new Uint8Array(first)]
   }
 
@@ -128,7 +130,7 @@ export function openLmdbStore(path: string): KvStore {
         const entry = pending.get(space)?.get(latin1(key))
         if (entry !== undefined) return entry.value
       }
-      const value = db(space).get(asKey(key))
+      const value = db(space).get(key)
       return value === undefined ? undefined : new Uint8Array(value)
     },
     range(space, start, end, options = {}) {
@@ -142,8 +144,8 @@ export function openLmdbStore(path: string): KvStore {
       try {
         root.transactionSync(() => {
           for (const op of batch.ops) {
-            if (op.value === undefined) db(op.space).removeSync(asKey(op.key))
-            else db(op.space).putSync(asKey(op.key), Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength))
+            if (op.value === undefined) db(op.space).removeSync(op.key)
+            else db(op.space).putSync(op.key, Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength))
           }
         })
       } catch (cause) {
@@ -178,8 +180,8 @@ export function openLmdbStore(path: string): KvStore {
         if (failure !== undefined) throw failure
         return root.batch(() => {
           for (const op of ops) {
-            if (op.value === undefined) db(op.space).remove(asKey(op.key))
-            else db(op.space).put(asKey(op.key), Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength))
+            if (op.value === undefined) db(op.space).remove(op.key)
+            else db(op.space).put(op.key, Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength))
           }
         })
       })
@@ -223,7 +225,7 @@ export function openLmdbStore(path: string): KvStore {
                 return
               }
               const [key, value] = next.value
-              target.putSync(asKey(key), Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+              target.putSync(key, Buffer.from(value.buffer, value.byteOffset, value.byteLength))
             }
           })
         } catch (cause) {
@@ -247,7 +249,7 @@ function storageFailure(cause: unknown): SteleError {
 const MAX_KEY_BYTES = 1978
 
 function latin1(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+  return latin1OfBytes(key)
 }
 
 /**
@@ -308,7 +310,7 @@ export function createMemoryStore(): KvStore {
     if (!m) spaces.set(name, (m = new Map()))
     return m
   }
-  const id = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+  const id = latin1OfBytes
   const keyOf = (id: string) => new Uint8Array(Buffer.from(id, 'latin1'))
   const write = (batch: WriteBatch) => {
     for (const op of batch.ops) {

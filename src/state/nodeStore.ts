@@ -3,6 +3,7 @@ import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { bytesToHex } from '../primitives/bytes.js'
 import { LEAF, decodeNode, encodeNode, nodeHash, type TrieNode } from './trieNode.js'
 import type { NodeLoader } from './mutableTrie.js'
+import { latin1OfBytes } from '../primitives/byteKeys.js'
 
 export interface NodeStore extends NodeLoader {
   /** Makes committed nodes (already durable) available from memory. */
@@ -36,7 +37,7 @@ export function nodeCost(node: TrieNode): number {
 export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeStore {
   const cache = new Map<string, { node: TrieNode; cost: number }>()
   let bytes = 0
-  const keyOf = (hash: Uint8Array) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
+  const keyOf = latin1OfBytes
   // Evicting in batches: a Map iterator must skip the holes that LRU refreshes leave at the front, so
   // evicting one entry at a time would rescan them on every insert.
   const slackNodes = Math.max(16, limits.maxNodes >> 3)

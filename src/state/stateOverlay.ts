@@ -10,6 +10,7 @@ import { BaseState, EMPTY_CODE_HASH, encodeAccount, storageKey, trimLeadingZeros
 import { EMPTY_ROOT, MutableTrie } from './mutableTrie.js'
 import { PackedNodes, buildTrieFromSorted, sortPackedKeys } from './bulkTrie.js'
 import { encodeNode, nodeHash, type TrieNode } from './trieNode.js'
+import { hexOfBytes } from '../primitives/byteKeys.js'
 
 /** Accounts on the empty root from which the bulk (sorted build) path is used. */
 export const BULK_THRESHOLD = 20_000
@@ -38,7 +39,7 @@ interface StorageEntry {
 const HASHED_ADDRESSES_MAX = 65_536
 const hashedAddresses = new Map<string, Uint8Array>()
 
-const hexOf = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+const hexOf = hexOfBytes
 
 /**
  * An Account whose storageRoot is computed only when read: the EVM re-reads the account after every

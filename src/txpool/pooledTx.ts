@@ -1,4 +1,5 @@
 import type { SignedTx } from '../chain/types.js'
+import { hexOfBytes } from '../primitives/byteKeys.js'
 
 /** A pool entry: the signed tx plus the fields the pool compares often, read once at admission. */
 export interface PooledTx {
@@ -34,5 +35,5 @@ export function effectiveTip(entry: PooledTx, baseFee: bigint): bigint {
 }
 
 export function bytesKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+  return hexOfBytes(bytes)
 }
