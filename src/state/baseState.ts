@@ -25,22 +25,64 @@ export interface StateContext {
   hasRoot(root: Uint8Array): boolean
 }
 
-// bigintToBytes without the hex validation: these values come from bigint arithmetic, never from input.
-function uintToBytes(value: bigint): Uint8Array {
-  if (value === 0n) return new Uint8Array(0)
-  if (value < 0n) return bigintToBytes(value) // throws the usual error
-  const hex = value.toString(16)
-  return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex')
+/** Unsigned integers up to this fit a double exactly, so their bytes come from plain arithmetic. */
+const MAX_EXACT = 0xffffffffffffn
+/** Bits per limb when a larger value is cut up: each limb fits a double exactly. */
+const LIMB_BITS = 48n
+
+/** The minimal big-endian byte length of a non-negative safe integer (0 for 0). */
+function byteLengthOf(n: number): number {
+  let length = 0
+  for (; n > 0; n = Math.floor(n / 256)) length++
+  return length
 }
 
-/** RLP [nonce, balance, storageRoot, codeHash], written directly: it is encoded for every changed account. */
+/**
+ * A non-negative bigint as base-2^48 limbs, least significant first (none for 0), and its minimal byte
+ * length. Values from bigint arithmetic only (nonces, balances): a negative one is refused as RLP would.
+ */
+function limbsOf(value: bigint): { limbs: number[]; length: number } {
+  if (value < 0n) bigintToBytes(value) // throws the usual error
+  if (value <= MAX_EXACT) {
+    const n = Number(value)
+    return { limbs: n === 0 ? [] : [n], length: byteLengthOf(n) }
+  }
+  const limbs: number[] = []
+  for (let x = value; x > 0n; x >>= LIMB_BITS) limbs.push(Number(BigInt.asUintN(48, x)))
+  return { limbs, length: (limbs.length - 1) * 6 + byteLengthOf(limbs[limbs.length - 1] as number) }
+}
+
+/** Writes `length` big-endian bytes of the limbs ending just before `end`. */
+function writeLimbs(out: Uint8Array, end: number, length: number, limbs: number[]): void {
+  let at = end - 1
+  const stop = end - length
+  for (let i = 0; i < limbs.length && at >= stop; i++) {
+    let limb = limbs[i] as number
+    for (let k = 0; k < 6 && at >= stop; k++, at--) {
+      out[at] = limb % 256
+      limb = Math.floor(limb / 256)
+    }
+  }
+}
+
+/** Whether RLP writes an unsigned integer of `length` minimal bytes as that one byte, with no header. */
+function isSingleByteItem(length: number, limbs: number[]): boolean {
+  return length === 1 && (limbs[0] as number) < 0x80
+}
+
+/**
+ * RLP [nonce, balance, storageRoot, codeHash], written straight into one buffer: it is encoded for every
+ * changed account of every block, so there are no per-field arrays or hex round trips.
+ */
 export function encodeAccount(account: StoredAccount): Uint8Array {
-  const nonce = uintToBytes(account.nonce)
-  const balance = uintToBytes(account.balance)
-  const itemLength = (b: Uint8Array) => (b.length === 1 && (b[0] as number) < 0x80 ? 1 : 1 + b.length)
-  const payload = itemLength(nonce) + itemLength(balance) + 66
-  if (payload >= 56 + 256 || nonce.length > 55 || balance.length > 55) {
-    return rlpEncode([nonce, balance, account.storageRoot, account.codeHash])
+  const nonce = limbsOf(account.nonce)
+  const balance = limbsOf(account.balance)
+  const nonceSingle = isSingleByteItem(nonce.length, nonce.limbs)
+  const balanceSingle = isSingleByteItem(balance.length, balance.limbs)
+  const payload = (nonceSingle ? 1 : 1 + nonce.length) + (balanceSingle ? 1 : 1 + balance.length) + 66
+  // Integers over 55 bytes need long-string headers: beyond uint256, so left to the general encoder.
+  if (nonce.length > 55 || balance.length > 55 || payload > 255) {
+    return rlpEncode([bigintToBytes(account.nonce), bigintToBytes(account.balance), account.storageRoot, account.codeHash])
   }
   const out = new Uint8Array(payload + (payload < 56 ? 1 : 2))
   let offset = 0
@@ -49,16 +91,17 @@ export function encodeAccount(account: StoredAccount): Uint8Array {
     out[offset++] = 0xf8
     out[offset++] = payload
   }
-  for (const b of [nonce, balance]) {
-    if (b.length !== 1 || (b[0] as number) >= 0x80) out[offset++] = 0x80 + b.length
-    out.set(b, offset)
-    offset += b.length
-  }
-  for (const h of [account.storageRoot, account.codeHash]) {
-    out[offset++] = 0xa0
-    out.set(h, offset)
-    offset += 32
-  }
+  if (!nonceSingle) out[offset++] = 0x80 + nonce.length
+  writeLimbs(out, offset + nonce.length, nonce.length, nonce.limbs)
+  offset += nonce.length
+  if (!balanceSingle) out[offset++] = 0x80 + balance.length
+  writeLimbs(out, offset + balance.length, balance.length, balance.limbs)
+  offset += balance.length
+  out[offset++] = 0xa0
+  out.set(account.storageRoot, offset)
+  offset += 32
+  out[offset++] = 0xa0
+  out.set(account.codeHash, offset)
   return out
 }
 
