@@ -83,8 +83,14 @@ const INITIAL_MS_PER_TX = 2
 /** Longest wait, before building a proposal, for transactions still in admission. */
 const PROPOSAL_ADMISSION_WAIT_MS = 50
 
-/** A lone validator's gathering before it builds (gatherArrivals.ts). */
-const GATHER = { quietMs: 2, maxMs: 20 }
+/**
+ * A lone validator's gathering before it builds (gatherArrivals.ts). A pause of 5 ms, not 2: under single
+ * requests, arrivals come in waves with gaps of 2–5 ms (the recovery worker, the client's round trip), so a 2-ms
+ * pause ended most gatherings early, at about 100 transactions a block. With 5 ms, and 40 ms at most, blocks
+ * hold 140–290, and each block's own costs (state root, commit) are shared by more transactions
+ * (docs/performance.md, item 21). One transaction alone waits 5 ms once.
+ */
+const GATHER = { quietMs: 5, maxMs: 40 }
 
 function settledOrTimeout(settled: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve) => {
