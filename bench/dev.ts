@@ -92,27 +92,58 @@ interface NodeResult {
 }
 
 /**
- * `npm run bench -- dev`: the same load against `stele dev` and anvil, one after the other, each on
- * its own free port. See docs/performance.md for what each figure means.
+ * `npm run bench -- dev`: the same load against `stele dev` and anvil, each on its own free port. Both nodes
+ * run for the whole bench, and each step (warm-up, single requests, batches, ERC-20, low load) runs on one
+ * node and then on the other: a node's phase and its peer's are seconds apart, not minutes, so the host's
+ * drift (±40% within minutes here) hits both alike. See docs/performance.md for what each figure means.
  */
 export async function runDevBench(options: DevBenchOptions = {}): Promise<object> {
   const txs = options.txs ?? 20_000
   const kinds = options.nodes ?? ['stele', 'anvil']
   const warmupTxs = options.warmupTxs ?? DEFAULT_WARMUP_TXS
   const nodes: Partial<Record<DevNodeKind, NodeResult | { error: string }>> = {}
-  for (const kind of kinds) {
-    if (options.signal?.aborted) break
-    progress(`dev: ${kind}`)
-    try {
-      nodes[kind] = await benchNode(kind, txs, warmupTxs, options)
-    } catch (error) {
-      if (options.signal?.aborted) throw error
-      const message = error instanceof Error ? error.message : String(error)
-      progress(`dev: ${kind} failed: ${message}`)
-      nodes[kind] = { error: message }
+  const sessions: DevSession[] = []
+  try {
+    for (const kind of kinds) {
+      if (options.signal?.aborted) break
+      progress(`dev: starting ${kind}`)
+      try {
+        sessions.push(await openSession(kind, options))
+      } catch (error) {
+        if (options.signal?.aborted) throw error
+        nodes[kind] = { error: failureMessage(kind, error) }
+      }
     }
+    for (const step of devSteps(txs, warmupTxs, options)) {
+      for (const session of sessions) {
+        if (options.signal?.aborted) break
+        if (session.error !== undefined) continue
+        const watcher = await createBlockWatcher(session.poller, { intervalMs: POLL_INTERVAL_MS })
+        session.ctx.watcher = watcher
+        try {
+          await step(session)
+        } catch (error) {
+          if (options.signal?.aborted) throw error
+          session.error = failureMessage(session.kind, error, session.node)
+        } finally {
+          // Stopped between steps, so the idle node is not polled while its peer is measured.
+          await watcher.stop()
+        }
+      }
+    }
+    if (options.signal?.aborted) throw new Error('aborted')
+  } finally {
+    for (const session of sessions) nodes[session.kind] = await closeSession(session)
   }
   return { bench: 'dev', txsPerPhase: txs, warmupTxs, senders: SENDERS, nodes, ratio: ratios(nodes.stele, nodes.anvil) }
+}
+
+function failureMessage(kind: DevNodeKind, error: unknown, node?: NodeProcess): string {
+  let message = error instanceof Error ? error.message : String(error)
+  const tail = node?.outputTail().trim()
+  if (tail && !message.includes(tail.slice(-200))) message += `\n${kind} output (tail):\n${tail.slice(-2000)}`
+  progress(`dev: ${kind} failed: ${message}`)
+  return message
 }
 
 async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined, profileDir: string | undefined): Promise<{ node: NodeProcess; command: string }> {
@@ -134,46 +165,91 @@ async function startDevNode(kind: DevNodeKind, signal: AbortSignal | undefined, 
   }
 }
 
-async function benchNode(kind: DevNodeKind, txs: number, warmupTxs: number, options: DevBenchOptions): Promise<NodeResult> {
+/** One node under the bench: its process, its clients, and what its steps have measured so far. */
+interface DevSession {
+  kind: DevNodeKind
+  node: NodeProcess
+  command: string
+  ctx: Ctx
+  poller: JsonRpcClient
+  recipients: Uint8Array[]
+  loadBefore: number | undefined
+  profileDir: string | undefined
+  measured: Partial<NodeResult>
+  /** Set when a step failed: the node's later steps are skipped and its result is this error. */
+  error?: string
+}
+
+async function openSession(kind: DevNodeKind, options: DevBenchOptions): Promise<DevSession> {
   const { signal } = options
   const loadBefore = round(loadavg()[0])
   const profileDir = options.profile && kind === 'stele' ? mkdtempSync(join(tmpdir(), 'stele-prof-')) : undefined
-  const { node, command } = await startDevNode(kind, signal, profileDir)
-  let result: NodeResult | undefined
+  let started: { node: NodeProcess; command: string }
+  try {
+    started = await startDevNode(kind, signal, profileDir)
+  } catch (error) {
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true })
+    throw error
+  }
+  const { node, command } = started
   // The flood goes through the raw client: it costs about a quarter of node:http's CPU per request.
   const load = createRawHttpClient(node.rpcUrl, SINGLE_IN_FLIGHT)
   const control = createJsonRpcClient(node.rpcUrl, { maxSockets: 2 })
   const poller = createJsonRpcClient(node.rpcUrl, { maxSockets: 1 })
-  let watcher: BlockWatcher | undefined
+  const session: DevSession = {
+    kind,
+    node,
+    command,
+    // The watcher is made for each step (runDevBench).
+    ctx: { kind, node, chainId: 0n, keys: deriveDevKeys(SENDERS), nonces: [], fees: { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n }, load, control, watcher: undefined as unknown as BlockWatcher, phaseBudgetMs: options.phaseBudgetMs ?? 40_000, ...(signal ? { signal } : {}) },
+    poller,
+    recipients: Array.from({ length: RECIPIENTS }, (_, i) => keccak256(new TextEncoder().encode(`stele-bench-recipient-${i}`)).subarray(12)),
+    loadBefore,
+    profileDir,
+    measured: {},
+  }
   try {
-    const chainId = BigInt(await control.call<string>('eth_chainId'))
-    const keys = deriveDevKeys(SENDERS)
-    await checkFunded(control, keys)
-    const fees = await feeFields(control)
-    const nonces = await Promise.all(keys.map(async (k) => BigInt(await control.call<string>('eth_getTransactionCount', [bytesToHex(k.address), 'pending']))))
-    const recipients = Array.from({ length: RECIPIENTS }, (_, i) => keccak256(new TextEncoder().encode(`stele-bench-recipient-${i}`)).subarray(12))
-    watcher = await createBlockWatcher(poller, { intervalMs: POLL_INTERVAL_MS })
-    const ctx: Ctx = { kind, node, chainId, keys, nonces, fees, load, control, watcher, phaseBudgetMs: options.phaseBudgetMs ?? 40_000, ...(signal ? { signal } : {}) }
+    const { ctx } = session
+    ctx.chainId = BigInt(await control.call<string>('eth_chainId'))
+    await checkFunded(control, ctx.keys)
+    ctx.fees = await feeFields(control)
+    ctx.nonces = await Promise.all(ctx.keys.map(async (k) => BigInt(await control.call<string>('eth_getTransactionCount', [bytesToHex(k.address), 'pending']))))
+  } catch (error) {
+    session.error = failureMessage(kind, error, node)
+  }
+  return session
+}
 
-    let warmup: PhaseResult | undefined
-    if (warmupTxs > 0) {
-      const warm = signBatch(ctx, warmupTxs, (i) => ({ to: recipients[i % RECIPIENTS] as Uint8Array, value: 1n, data: new Uint8Array(0), gas: ETH_TRANSFER_GAS }))
-      progress(`${kind}: warm-up, ${warmupTxs} ETH transfers, single requests (untimed)`)
-      warmup = await runPhase(ctx, warm, prepareSingles(warm.map((t) => t.raw)), 1, SINGLE_IN_FLIGHT)
-    }
-
+/** The bench's steps, in order; runDevBench runs each on every node before the next. */
+function devSteps(txs: number, warmupTxs: number, options: DevBenchOptions): ((session: DevSession) => Promise<void>)[] {
+  const transfers = (session: DevSession, count: number) =>
+    signBatch(session.ctx, count, (i) => ({ to: session.recipients[i % RECIPIENTS] as Uint8Array, value: 1n, data: new Uint8Array(0), gas: ETH_TRANSFER_GAS }))
+  const steps: ((session: DevSession) => Promise<void>)[] = []
+  if (warmupTxs > 0) {
+    steps.push(async (session) => {
+      const { ctx, measured } = session
+      const warm = transfers(session, warmupTxs)
+      progress(`${ctx.kind}: warm-up, ${warmupTxs} ETH transfers, single requests (untimed)`)
+      measured.warmup = await runPhase(ctx, warm, prepareSingles(warm.map((t) => t.raw)), 1, SINGLE_IN_FLIGHT)
+    })
+  }
+  steps.push(async (session) => {
+    const { ctx, measured } = session
     // Signing happens before each timed phase; its rate is reported to show it is not in the timed path.
     const signStart = performance.now()
-    const ethA = signBatch(ctx, txs, (i) => ({ to: recipients[i % RECIPIENTS] as Uint8Array, value: 1n, data: new Uint8Array(0), gas: ETH_TRANSFER_GAS }))
-    const signTxsPerSec = txs / ((performance.now() - signStart) / 1000)
-    progress(`${kind}: ${txs} ETH transfers, single requests, ${SINGLE_IN_FLIGHT} in flight`)
-    const ethSingle = await runPhase(ctx, ethA, prepareSingles(ethA.map((t) => t.raw)), 1, SINGLE_IN_FLIGHT)
-
-    const ethB = signBatch(ctx, txs, (i) => ({ to: recipients[i % RECIPIENTS] as Uint8Array, value: 1n, data: new Uint8Array(0), gas: ETH_TRANSFER_GAS }))
-    progress(`${kind}: ${txs} ETH transfers, batches of ${BATCH_SIZE}, ${BATCH_IN_FLIGHT} in flight`)
-    const ethBatch = await runPhase(ctx, ethB, prepareBatches(ethB.map((t) => t.raw), BATCH_SIZE), BATCH_SIZE, BATCH_IN_FLIGHT)
-
-    progress(`${kind}: deploying the ERC-20 and funding ${SENDERS} senders`)
+    const ethA = transfers(session, txs)
+    measured.signTxsPerSec = round(txs / ((performance.now() - signStart) / 1000))
+    progress(`${ctx.kind}: ${txs} ETH transfers, single requests, ${SINGLE_IN_FLIGHT} in flight`)
+    measured.ethSingle = await runPhase(ctx, ethA, prepareSingles(ethA.map((t) => t.raw)), 1, SINGLE_IN_FLIGHT)
+  })
+  steps.push(async (session) => {
+    const { ctx, measured } = session
+    const ethB = transfers(session, txs)
+    progress(`${ctx.kind}: ${txs} ETH transfers, batches of ${BATCH_SIZE}, ${BATCH_IN_FLIGHT} in flight`)
+    measured.ethBatch = await runPhase(ctx, ethB, prepareBatches(ethB.map((t) => t.raw), BATCH_SIZE), BATCH_SIZE, BATCH_IN_FLIGHT)
+  })
+  steps.push(async ({ ctx, measured, recipients }) => {
+    progress(`${ctx.kind}: deploying the ERC-20 and funding ${SENDERS} senders`)
     const token = await setupErc20(ctx)
     const erc20 = compileErc20()
     const erc20Txs = signBatch(ctx, txs, (i) => ({
@@ -182,35 +258,40 @@ async function benchNode(kind: DevNodeKind, txs: number, warmupTxs: number, opti
       data: hexToBytes(encodeFunctionData({ abi: erc20.abi, functionName: 'transfer', args: [bytesToHex(recipients[i % RECIPIENTS] as Uint8Array), 1n] })),
       gas: ERC20_TRANSFER_GAS,
     }))
-    progress(`${kind}: ${txs} ERC-20 transfers, batches of ${BATCH_SIZE}, ${BATCH_IN_FLIGHT} in flight`)
+    progress(`${ctx.kind}: ${txs} ERC-20 transfers, batches of ${BATCH_SIZE}, ${BATCH_IN_FLIGHT} in flight`)
     const erc20Phase = await runPhase(ctx, erc20Txs, prepareBatches(erc20Txs.map((t) => t.raw), BATCH_SIZE), BATCH_SIZE, BATCH_IN_FLIGHT)
-    const sampleReceiptsOk = await sampleReceipts(control, erc20Txs)
+    measured.erc20Batch = { ...erc20Phase, sampleReceiptsOk: await sampleReceipts(ctx.control, erc20Txs) }
+  })
+  steps.push(async ({ ctx, measured, recipients }) => {
+    measured.lowLoad = await runLowLoad(ctx, recipients, options.lowLoadTxs ?? 200, options.lowLoadBudgetMs ?? 30_000)
+  })
+  return steps
+}
 
-    const lowLoad = await runLowLoad(ctx, recipients, options.lowLoadTxs ?? 200, options.lowLoadBudgetMs ?? 30_000)
-    const peak = node.peakRssBytes()
-    result = {
-      command,
-      chainId: Number(chainId),
-      signTxsPerSec: round(signTxsPerSec),
-      ...(warmup === undefined ? {} : { warmup }),
-      ethSingle,
-      ethBatch,
-      erc20Batch: { ...erc20Phase, sampleReceiptsOk },
-      lowLoad,
-      peakRssMB: peak === undefined ? undefined : round(peak / 2 ** 20),
-      hostLoadAvg: [loadBefore, round(loadavg()[0])],
-    }
-  } catch (error) {
+/** Stops the node and its clients; its result, or its error. */
+async function closeSession(session: DevSession): Promise<NodeResult | { error: string }> {
+  const { node, ctx, poller, profileDir, measured } = session
+  const peak = node.peakRssBytes()
+  ctx.load.close()
+  ctx.control.close()
+  poller.close()
+  await node.stop()
+  const { warmup, ethSingle, ethBatch, erc20Batch, lowLoad, signTxsPerSec } = measured
+  if (session.error !== undefined || ethSingle === undefined || ethBatch === undefined || erc20Batch === undefined || lowLoad === undefined) {
     if (profileDir) rmSync(profileDir, { recursive: true, force: true })
-    const tail = node.outputTail().trim()
-    if (tail && error instanceof Error && !error.message.includes(tail.slice(-200))) error.message += `\n${kind} output (tail):\n${tail.slice(-2000)}`
-    throw error
-  } finally {
-    await watcher?.stop()
-    load.close()
-    control.close()
-    poller.close()
-    await node.stop()
+    return { error: session.error ?? 'aborted before every step ran' }
+  }
+  const result: NodeResult = {
+    command: session.command,
+    chainId: Number(ctx.chainId),
+    signTxsPerSec,
+    ...(warmup === undefined ? {} : { warmup }),
+    ethSingle,
+    ethBatch,
+    erc20Batch,
+    lowLoad,
+    peakRssMB: peak === undefined ? undefined : round(peak / 2 ** 20),
+    hostLoadAvg: [session.loadBefore, round(loadavg()[0])],
   }
   if (profileDir) {
     const profile = keepCpuProfile(profileDir, join(ROOT, 'bench', 'results'), 'dev')
