@@ -118,16 +118,17 @@ export async function runDevBench(options: DevBenchOptions = {}): Promise<object
       for (const session of sessions) {
         if (options.signal?.aborted) break
         if (session.error !== undefined) continue
-        const watcher = await createBlockWatcher(session.poller, { intervalMs: POLL_INTERVAL_MS })
-        session.ctx.watcher = watcher
+        let watcher: BlockWatcher | undefined
         try {
+          watcher = await createBlockWatcher(session.poller, { intervalMs: POLL_INTERVAL_MS })
+          session.ctx.watcher = watcher
           await step(session)
         } catch (error) {
           if (options.signal?.aborted) throw error
           session.error = failureMessage(session.kind, error, session.node)
         } finally {
           // Stopped between steps, so the idle node is not polled while its peer is measured.
-          await watcher.stop()
+          await watcher?.stop()
         }
       }
     }
