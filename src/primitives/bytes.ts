@@ -76,10 +76,19 @@ export function bigintToBytes(value: bigint): Uint8Array {
     for (let i = length - 1; i >= 0; i--, n = Math.floor(n / 256)) out[i] = n % 256
     return out
   }
-  let hex = value.toString(16)
-  if (hex.length % 2) hex = `0${hex}`
-  const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  // Larger values (balances, hashes as integers) in six-byte limbs, least significant first: a few bigint
+  // operations per limb instead of a hex string parsed two digits at a time.
+  const limbs: number[] = []
+  for (let x = value; x > 0n; x >>= 48n) limbs.push(Number(BigInt.asUintN(48, x)))
+  let top = limbs[limbs.length - 1] as number
+  let topLength = 0
+  for (; top > 0; top = Math.floor(top / 256)) topLength++
+  const out = new Uint8Array((limbs.length - 1) * 6 + topLength)
+  let at = out.length - 1
+  for (const limb of limbs) {
+    let rest = limb
+    for (let k = 0; k < 6 && at >= 0; k++, at--, rest = Math.floor(rest / 256)) out[at] = rest % 256
+  }
   return out
 }
 

@@ -25,65 +25,23 @@ export interface StateContext {
   hasRoot(root: Uint8Array): boolean
 }
 
-/** Unsigned integers up to this fit a double exactly, so their bytes come from plain arithmetic. */
-const MAX_EXACT = 0xffffffffffffn
-/** Bits per limb when a larger value is cut up: each limb fits a double exactly. */
-const LIMB_BITS = 48n
-
-/** The minimal big-endian byte length of a non-negative safe integer (0 for 0). */
-function byteLengthOf(n: number): number {
-  let length = 0
-  for (; n > 0; n = Math.floor(n / 256)) length++
-  return length
-}
-
-/**
- * A non-negative bigint as base-2^48 limbs, least significant first (none for 0), and its minimal byte
- * length. Values from bigint arithmetic only (nonces, balances): a negative one is refused as RLP would.
- */
-function limbsOf(value: bigint): { limbs: number[]; length: number } {
-  if (value < 0n) bigintToBytes(value) // throws the usual error
-  if (value <= MAX_EXACT) {
-    const n = Number(value)
-    return { limbs: n === 0 ? [] : [n], length: byteLengthOf(n) }
-  }
-  const limbs: number[] = []
-  for (let x = value; x > 0n; x >>= LIMB_BITS) limbs.push(Number(BigInt.asUintN(48, x)))
-  return { limbs, length: (limbs.length - 1) * 6 + byteLengthOf(limbs[limbs.length - 1] as number) }
-}
-
-/** Writes `length` big-endian bytes of the limbs ending just before `end`. */
-function writeLimbs(out: Uint8Array, end: number, length: number, limbs: number[]): void {
-  let at = end - 1
-  const stop = end - length
-  for (let i = 0; i < limbs.length && at >= stop; i++) {
-    let limb = limbs[i] as number
-    for (let k = 0; k < 6 && at >= stop; k++, at--) {
-      out[at] = limb % 256
-      limb = Math.floor(limb / 256)
-    }
-  }
-}
-
-/** Whether RLP writes an unsigned integer of `length` minimal bytes as that one byte, with no header. */
-function isSingleByteItem(length: number, limbs: number[]): boolean {
-  return length === 1 && (limbs[0] as number) < 0x80
+/** Whether RLP writes this minimal integer encoding as its one byte, with no header. */
+function isSingleByteItem(bytes: Uint8Array): boolean {
+  return bytes.length === 1 && (bytes[0] as number) < 0x80
 }
 
 /**
  * RLP [nonce, balance, storageRoot, codeHash], written straight into one buffer: it is encoded for every
- * changed account of every block, so there are no per-field arrays or hex round trips.
+ * changed account of every block, so there are no per-field arrays beyond the two integers.
  */
 export function encodeAccount(account: StoredAccount): Uint8Array {
-  const nonce = limbsOf(account.nonce)
-  const balance = limbsOf(account.balance)
-  const nonceSingle = isSingleByteItem(nonce.length, nonce.limbs)
-  const balanceSingle = isSingleByteItem(balance.length, balance.limbs)
+  const nonce = bigintToBytes(account.nonce)
+  const balance = bigintToBytes(account.balance)
+  const nonceSingle = isSingleByteItem(nonce)
+  const balanceSingle = isSingleByteItem(balance)
   const payload = (nonceSingle ? 1 : 1 + nonce.length) + (balanceSingle ? 1 : 1 + balance.length) + 66
   // Integers over 55 bytes need long-string headers: beyond uint256, so left to the general encoder.
-  if (nonce.length > 55 || balance.length > 55 || payload > 255) {
-    return rlpEncode([bigintToBytes(account.nonce), bigintToBytes(account.balance), account.storageRoot, account.codeHash])
-  }
+  if (nonce.length > 55 || balance.length > 55 || payload > 255) return rlpEncode([nonce, balance, account.storageRoot, account.codeHash])
   const out = new Uint8Array(payload + (payload < 56 ? 1 : 2))
   let offset = 0
   if (payload < 56) out[offset++] = 0xc0 + payload
@@ -92,10 +50,10 @@ export function encodeAccount(account: StoredAccount): Uint8Array {
     out[offset++] = payload
   }
   if (!nonceSingle) out[offset++] = 0x80 + nonce.length
-  writeLimbs(out, offset + nonce.length, nonce.length, nonce.limbs)
+  out.set(nonce, offset)
   offset += nonce.length
   if (!balanceSingle) out[offset++] = 0x80 + balance.length
-  writeLimbs(out, offset + balance.length, balance.length, balance.limbs)
+  out.set(balance, offset)
   offset += balance.length
   out[offset++] = 0xa0
   out.set(account.storageRoot, offset)

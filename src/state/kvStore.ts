@@ -127,7 +127,7 @@ export function openLmdbStore(path: string): KvStore {
   return {
     get(space, key) {
       if (pendingCount > 0) {
-        const entry = pending.get(space)?.get(latin1(key))
+        const entry = pending.get(space)?.get(latin1OfBytes(key))
         if (entry !== undefined) return entry.value
       }
       const value = db(space).get(key)
@@ -167,7 +167,7 @@ export function openLmdbStore(path: string): KvStore {
       for (const op of ops) {
         let space = pending.get(op.space)
         if (space === undefined) pending.set(op.space, (space = new Map()))
-        const id = latin1(op.key)
+        const id = latin1OfBytes(op.key)
         if (!space.has(id)) pendingCount++
         space.set(id, { value: op.value, seq })
         keys.push([space, id])
@@ -248,10 +248,6 @@ function storageFailure(cause: unknown): SteleError {
 /** lmdb-js's largest key (its default `maxKeySize`); Stele's keys are at most 64 bytes. */
 const MAX_KEY_BYTES = 1978
 
-function latin1(key: Uint8Array): string {
-  return latin1OfBytes(key)
-}
-
 /**
  * Committed entries of [start, end) merged with the pending writes over them, in key order (reverse:
  * descending): a pending value replaces the committed one, a pending delete hides it.
@@ -266,8 +262,8 @@ function* mergeRange(
   if (compareBytes(start, end) >= 0) return
   const reverse = options.reverse ?? false
   const limit = options.limit ?? Number.POSITIVE_INFINITY
-  const from = latin1(start)
-  const to = latin1(end)
+  const from = latin1OfBytes(start)
+  const to = latin1OfBytes(end)
   // latin1 strings compare code unit by code unit, which is byte order. The pending values are read now: a
   // batch that commits while the caller iterates drops its entries, and its keys would read as deleted.
   const ids = [...written.keys()].filter((id) => id >= from && id < to).sort()
@@ -284,7 +280,7 @@ function* mergeRange(
     }
   }
   for (const [key, value] of committed) {
-    const id = latin1(key)
+    const id = latin1OfBytes(key)
     while (i < ids.length && before(ids[i] as string, id) && count < limit) yield* emitPending(ids[i++] as string)
     if (count >= limit) return
     if (i < ids.length && ids[i] === id) {
@@ -310,21 +306,20 @@ export function createMemoryStore(): KvStore {
     if (!m) spaces.set(name, (m = new Map()))
     return m
   }
-  const id = latin1OfBytes
   const keyOf = (id: string) => new Uint8Array(Buffer.from(id, 'latin1'))
   const write = (batch: WriteBatch) => {
     for (const op of batch.ops) {
-      if (op.value === undefined) space(op.space).delete(id(op.key))
-      else space(op.space).set(id(op.key), op.value.slice())
+      if (op.value === undefined) space(op.space).delete(latin1OfBytes(op.key))
+      else space(op.space).set(latin1OfBytes(op.key), op.value.slice())
     }
   }
   return {
     get(name, key) {
-      return space(name).get(id(key))
+      return space(name).get(latin1OfBytes(key))
     },
     *range(name, start, end, options = {}) {
-      const from = id(start)
-      const to = id(end)
+      const from = latin1OfBytes(start)
+      const to = latin1OfBytes(end)
       // latin1 strings compare code unit by code unit, which is byte order.
       const ids = [...space(name).keys()].filter((k) => k >= from && k < to).sort()
       if (options.reverse) ids.reverse()
@@ -338,7 +333,7 @@ export function createMemoryStore(): KvStore {
     },
     putMany(name, entries) {
       const target = space(name)
-      for (const [key, value] of entries) target.set(id(key), value.slice())
+      for (const [key, value] of entries) target.set(latin1OfBytes(key), value.slice())
     },
     async close() {},
   }

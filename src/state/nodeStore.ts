@@ -37,7 +37,6 @@ export function nodeCost(node: TrieNode): number {
 export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeStore {
   const cache = new Map<string, { node: TrieNode; cost: number }>()
   let bytes = 0
-  const keyOf = latin1OfBytes
   // Evicting in batches: a Map iterator must skip the holes that LRU refreshes leave at the front, so
   // evicting one entry at a time would rescan them on every insert.
   const slackNodes = Math.max(16, limits.maxNodes >> 3)
@@ -61,7 +60,7 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
   }
   return {
     load(hash) {
-      const key = keyOf(hash)
+      const key = latin1OfBytes(hash)
       const hit = cache.get(key)
       if (hit !== undefined) {
         // Refresh its place in the LRU order.
@@ -81,7 +80,7 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
       for (const node of nodes) {
         if (node.kind === LEAF) continue
         if (encodeNode(node).length < 32) continue
-        add(keyOf(nodeHash(node)), node)
+        add(latin1OfBytes(nodeHash(node)), node)
       }
     },
     get cachedNodes() {

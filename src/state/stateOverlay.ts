@@ -39,8 +39,6 @@ interface StorageEntry {
 const HASHED_ADDRESSES_MAX = 65_536
 const hashedAddresses = new Map<string, Uint8Array>()
 
-const hexOf = hexOfBytes
-
 /**
  * An Account whose storageRoot is computed only when read: the EVM re-reads the account after every
  * SSTORE but looks at storageRoot only for the rare CREATE collision check (EIP-7610).
@@ -154,7 +152,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   async putCode(address: Address, code: Uint8Array): Promise<void> {
     const codeHash = keccak256(code)
-    const hashKey = hexOf(codeHash)
+    const hashKey = hexOfBytes(codeHash)
     if (!this.codes.has(hashKey)) {
       this.codes.set(hashKey, code.slice())
       this.newCodes.add(hashKey)
@@ -191,7 +189,7 @@ export class FlatStateManager implements StateManagerInterface {
     if (this.currentAccount(key) === null) {
       throw new SteleError(ErrorCode.Internal, 'putStorage on a missing account', { details: { address: `0x${key}` } })
     }
-    const slotKey = hexOf(slot)
+    const slotKey = hexOfBytes(slot)
     if (this.marks.length > 0) {
       const originalKey = key + slotKey
       if (!this.txOriginal.has(originalKey)) this.txOriginal.set(originalKey, this.storageValue(key, slot))
@@ -215,9 +213,9 @@ export class FlatStateManager implements StateManagerInterface {
     if (entry?.reset !== true && this.baseAccount(key) !== null) {
       if (!this.base.isHead()) throw new SteleError(ErrorCode.Unsupported, 'dumpStorage is only available on the head state')
       const end = storageKey(addressBytes, new Uint8Array(32).fill(0xff))
-      for (const [k, v] of this.ctx.store.range('storage', storageKey(addressBytes, new Uint8Array(32)), end)) values.set(hexOf(k.subarray(20)), v)
+      for (const [k, v] of this.ctx.store.range('storage', storageKey(addressBytes, new Uint8Array(32)), end)) values.set(hexOfBytes(k.subarray(20)), v)
       const last = this.ctx.store.get('storage', end)
-      if (last !== undefined) values.set(hexOf(end.subarray(20)), last)
+      if (last !== undefined) values.set(hexOfBytes(end.subarray(20)), last)
     }
     for (const [slotKey, [, value]] of entry?.slots ?? []) values.set(slotKey, value)
     const dump: StorageDump = {}
@@ -443,7 +441,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private keyOf(address: Uint8Array): string {
-    return hexOf(address)
+    return hexOfBytes(address)
   }
 
   // Decoded on demand rather than kept: a genesis overlay holds a million addresses.
@@ -479,7 +477,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   private storageValue(key: string, slot: Uint8Array): Uint8Array {
     if (this.currentAccount(key) === null) return new Uint8Array(0)
-    return this.slotValue(key, hexOf(slot), slot)
+    return this.slotValue(key, hexOfBytes(slot), slot)
   }
 
   /** The slot's current value regardless of whether the account exists. */
@@ -495,7 +493,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   private originalStorage(address: Uint8Array, slot: Uint8Array): Uint8Array {
     const key = this.keyOf(address)
-    const originalKey = key + hexOf(slot)
+    const originalKey = key + hexOfBytes(slot)
     let value = this.txOriginal.get(originalKey)
     if (value === undefined) {
       value = this.storageValue(key, slot)
@@ -507,7 +505,7 @@ export class FlatStateManager implements StateManagerInterface {
   private codeOf(key: string): Uint8Array {
     const account = this.currentAccount(key)
     if (account === null || equalBytes(account.codeHash, EMPTY_CODE_HASH)) return new Uint8Array(0)
-    const hashKey = hexOf(account.codeHash)
+    const hashKey = hexOfBytes(account.codeHash)
     let code = this.codes.get(hashKey)
     if (code === undefined) {
       code = this.base.code(account.codeHash)
@@ -627,7 +625,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private deleteFlatStorage(batch: WriteBatch, address: Uint8Array): void {
-    if (this.baseAccount(hexOf(address)) === null) return
+    if (this.baseAccount(hexOfBytes(address)) === null) return
     const start = storageKey(address, new Uint8Array(32))
     const last = storageKey(address, new Uint8Array(32).fill(0xff))
     for (const [k] of this.ctx.store.range('storage', start, last)) batch.del('storage', k)
