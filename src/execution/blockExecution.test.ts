@@ -9,7 +9,7 @@ import { createFlatStateDb } from '../state/flatStateDb.js'
 import { createMemoryStore, type KvStore } from '../state/kvStore.js'
 import { commitOverlay } from '../state/testing/commitOverlay.js'
 import type { StateDb } from '../state/stateDb.js'
-import { executeTransactions, type BlockEnv } from './blockExecution.js'
+import { executeTransactions, startBlockExecution, type BlockEnv } from './blockExecution.js'
 import { createChainCommon } from './common.js'
 import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
 import { createExecutionVmPool } from './vmPool.js'
@@ -74,6 +74,44 @@ test('build then validate: receipts, blooms, roots and gas agree; invalid candid
   }
   assert.equal(validated.gasUsed, built.gasUsed)
   await assert.rejects(executeTransactions(common, db.overlay(), env(1n), candidates, 'validate'), /transaction 2 is invalid/)
+})
+
+test('a block executed in steps equals the same transactions executed at once', async () => {
+  const { db } = await genesis()
+  const topic = new Uint8Array(32).fill(0x55)
+  const candidates = [
+    signed(0, 0n, { to: senders[1]!, value: 5n, gasLimit: 21_000n }),
+    signed(1, 0n, { to: EMITTER, data: topic, gasLimit: 60_000n }),
+    signed(1, 7n, { to: EMITTER, data: topic, gasLimit: 60_000n }), // nonce gap: rejected
+    signed(0, 1n, { to: EMITTER, data: topic, gasLimit: 60_000n }),
+    signed(1, 1n, { to: senders[0]!, value: 9n, gasLimit: 21_000n }),
+  ]
+  const atOnce = await executeTransactions(common, db.overlay(), env(1n), candidates, 'build')
+  const steps = await startBlockExecution(common, db.overlay(), env(1n), 'build')
+  await steps.run(candidates.slice(0, 2))
+  assert.equal(steps.includedBytes, candidates[0]!.serialized.length + candidates[1]!.serialized.length)
+  await steps.run([])
+  await steps.run(candidates.slice(2))
+  const stepped = await steps.finish()
+  for (const field of ['stateRoot', 'transactionsRoot', 'receiptsRoot', 'logsBloom'] as const) {
+    assert.equal(bytesToHex(stepped[field]), bytesToHex(atOnce[field]), field)
+  }
+  assert.deepEqual(stepped.included.map((t) => bytesToHex(t.hash)), atOnce.included.map((t) => bytesToHex(t.hash)))
+  assert.equal(stepped.included.length, 4)
+  assert.deepEqual(stepped.receipts.map((r) => r.transactionIndex), [0, 1, 2, 3])
+  assert.deepEqual(stepped.rejected.map((r) => bytesToHex(r.tx.hash)), [bytesToHex(candidates[2]!.hash)])
+  await assert.rejects(steps.finish(), /has finished/)
+  await assert.rejects(steps.run(candidates), /has finished/)
+})
+
+test('an abandoned execution leaves the state untouched and cannot finish', async () => {
+  const { db } = await genesis()
+  const before = db.headRoot()
+  const steps = await startBlockExecution(common, db.overlay(), env(1n), 'build')
+  await steps.run([signed(0, 0n, { to: senders[1]!, value: 5n, gasLimit: 21_000n })])
+  steps.abandon()
+  await assert.rejects(steps.finish(), /has finished/)
+  assert.equal(bytesToHex(db.headRoot()), bytesToHex(before))
 })
 
 function padAddress(address: Uint8Array): Uint8Array {

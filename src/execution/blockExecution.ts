@@ -67,15 +67,30 @@ export async function executeTransactions(
   vms?: ExecutionVmPool,
   options: ExecutionOptions = {},
 ): Promise<ExecutionOutcome> {
-  const lease = vms ? await vms.take(overlay) : { vm: await createExecutionVM(common, overlay), release: () => {} }
+  const execution = await startBlockExecution(common, overlay, env, mode, vms, options)
   try {
-    const outcome = await runTransactions(common, lease.vm, overlay, env, txs, mode, options)
-    lease.release()
-    return outcome
+    await execution.run(txs)
   } catch (error) {
-    lease.release(false)
+    execution.abandon()
     throw error
   }
+  return execution.finish()
+}
+
+/**
+ * A block's execution in steps: `run` executes transactions after those run so far, and `finish` computes the
+ * block's roots. A lone validator builds its block this way while transactions arrive (node.ts), so the
+ * execution is spread over the gathering instead of stalling RPC when the gathering ends.
+ */
+export interface BlockExecution {
+  /** Executes these transactions after the ones run so far (mode 'validate' throws on the first invalid one). */
+  run(txs: readonly SignedTx[]): Promise<void>
+  /** Encoded bytes of the included transactions so far. */
+  readonly includedBytes: number
+  /** The state root, transactions root and receipts root; the VM goes back to its pool. Call once. */
+  finish(): Promise<ExecutionOutcome>
+  /** Gives up (after a failed run, or a build that is dropped); the VM is discarded, not reused. */
+  abandon(): void
 }
 
 /**
@@ -84,15 +99,16 @@ export async function executeTransactions(
  */
 const NO_LOGS_BLOOM = new Uint8Array(256)
 
-async function runTransactions(
+export async function startBlockExecution(
   common: Common,
-  vm: VM,
   overlay: StateOverlay,
   env: BlockEnv,
-  txs: SignedTx[],
   mode: 'build' | 'validate',
-  options: ExecutionOptions,
-): Promise<ExecutionOutcome> {
+  vms?: ExecutionVmPool,
+  options: ExecutionOptions = {},
+): Promise<BlockExecution> {
+  const lease = vms ? await vms.take(overlay) : { vm: await createExecutionVM(common, overlay), release: () => {} }
+  const vm = lease.vm
   // Built on first use: a block of plain transfers never needs it (its header copies Common, about 0.2 ms).
   let block: EthBlock | undefined
   const coinbase = new Address(env.coinbase)
@@ -101,11 +117,14 @@ async function runTransactions(
   const receipts: Omit<TxReceipt, 'blockHash'>[] = []
   const bloom = new Uint8Array(256)
   let gasUsed = 0n
-  for (const signed of txs) {
+  let includedBytes = 0
+  let done = false
+
+  async function runOne(signed: SignedTx): Promise<void> {
     if (signed.tx.gasLimit > env.gasLimit - gasUsed) {
       if (mode === 'validate') throw new SteleError(ErrorCode.InvalidBlock, 'block transactions exceed the gas limit')
       rejected.push({ tx: signed, reason: 'does not fit in the block', retry: true })
-      continue
+      return
     }
     const direct = await applyDirectly(common, overlay, signed, env, coinbase, options)
     if (direct !== undefined) {
@@ -130,8 +149,8 @@ async function runTransactions(
         gasUsed: direct.gasUsed,
         effectiveGasPrice: effectiveGasPrice(signed, env.baseFeePerGas),
       })
-      included.push(signed)
-      continue
+      include(signed)
+      return
     }
     block ??= createEvmBlock(common, env)
     let result
@@ -140,7 +159,7 @@ async function runTransactions(
     } catch (cause) {
       if (mode === 'validate') throw new SteleError(ErrorCode.InvalidBlock, `transaction ${included.length} is invalid: ${errorMessage(cause)}`, { cause })
       rejected.push({ tx: signed, reason: errorMessage(cause), retry: false })
-      continue
+      return
     }
     gasUsed += result.totalGasSpent
     const logs: Log[] = (result.execResult.logs ?? []).map(([address, topics, data]) => ({ address, topics, data }))
@@ -163,12 +182,41 @@ async function runTransactions(
       gasUsed: result.totalGasSpent,
       effectiveGasPrice: effectiveGasPrice(signed, env.baseFeePerGas),
     })
-    included.push(signed)
+    include(signed)
   }
-  const stateRoot = await overlay.computeRoot()
-  const transactionsRoot = orderedTrieRoot(included.map((t) => t.serialized))
-  const receiptsRoot = orderedTrieRoot(receipts.map(encodeConsensusReceipt))
-  return { included, rejected, receipts, gasUsed, logsBloom: bloom, stateRoot, transactionsRoot, receiptsRoot, overlay }
+
+  function include(signed: SignedTx): void {
+    included.push(signed)
+    includedBytes += signed.serialized.length
+  }
+
+  return {
+    async run(txs) {
+      if (done) throw new SteleError(ErrorCode.Internal, 'this block execution has finished')
+      for (const signed of txs) await runOne(signed)
+    },
+    get includedBytes() {
+      return includedBytes
+    },
+    async finish() {
+      if (done) throw new SteleError(ErrorCode.Internal, 'this block execution has finished')
+      done = true
+      try {
+        const stateRoot = await overlay.computeRoot()
+        const transactionsRoot = orderedTrieRoot(included.map((t) => t.serialized))
+        const receiptsRoot = orderedTrieRoot(receipts.map(encodeConsensusReceipt))
+        lease.release()
+        return { included, rejected, receipts, gasUsed, logsBloom: bloom, stateRoot, transactionsRoot, receiptsRoot, overlay }
+      } catch (error) {
+        lease.release(false)
+        throw error
+      }
+    },
+    abandon() {
+      done = true
+      lease.release(false)
+    },
+  }
 }
 
 /**

@@ -45,4 +45,37 @@ describe('gatherArrivals', () => {
     await gatherArrivals(sim.pool, sim.options)
     assert.equal(sim.elapsed(), 10)
   })
+
+  test('hands each pause with arrivals to onArrivals, and time spent there counts', async () => {
+    const sim = simulated((at) => ({ received: Math.min(at, 8) * 3, admitting: 0 }))
+    const calls: number[] = []
+    let clock = 0
+    const options = {
+      ...sim.options,
+      now: () => clock + sim.elapsed(),
+      onArrivals: async () => {
+        calls.push(sim.elapsed())
+        clock += 1 // executing what arrived takes 1 ms of the gathering
+      },
+    }
+    await gatherArrivals(sim.pool, options)
+    assert.deepEqual(calls, [2, 4, 6, 8])
+    assert.equal(sim.elapsed() + clock, 14)
+  })
+
+  test('onArrivals cannot extend the gathering past the maximum', async () => {
+    const sim = simulated((at) => ({ received: at * 10, admitting: 0 }))
+    let calls = 0
+    let clock = 0
+    await gatherArrivals(sim.pool, {
+      ...sim.options,
+      now: () => clock + sim.elapsed(),
+      onArrivals: async () => {
+        calls++
+        clock += 3
+      },
+    })
+    assert.equal(calls, 4)
+    assert.equal(sim.elapsed() + clock, 20)
+  })
 })

@@ -9,6 +9,11 @@ export interface GatherOptions {
   quietMs: number
   /** Stop after this long in any case. */
   maxMs: number
+  /**
+   * Called after each pause in which transactions arrived, before the next: the caller executes them
+   * meanwhile (node.ts). Transactions that arrive while it runs count as arrivals for the next pause.
+   */
+  onArrivals?: () => Promise<void>
   sleep?: (ms: number) => Promise<void>
   now?: () => number
 }
@@ -30,5 +35,6 @@ export async function gatherArrivals(pool: ArrivalCounters, options: GatherOptio
     const received = pool.received()
     if (received === seen && pool.admitting() === 0) return
     seen = received
+    await options.onArrivals?.()
   }
 }

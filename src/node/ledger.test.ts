@@ -91,3 +91,30 @@ describe('ledger.execute: senders of a proposed block', () => {
     await assert.rejects(ledger.execute(tampered))
   })
 })
+
+describe('ledger.startProposal: a block built in steps', () => {
+  test('adding candidates in steps gives the block propose() gives, and skips candidates added before', async () => {
+    const { block } = await proposedBlock()
+    const store = createMemoryStore()
+    const ledger = await openLedger(store, createFlatStateDb(store), genesis, common)
+    const pool = createTxPool({ common, chainId: CHAIN_ID, account: (a) => createFakeState().account(a), baseFee: () => 0n, blockGasLimit: () => 30_000_000n })
+    const proposal = await ledger.startProposal({ timestamp: 1n, proposer: VALIDATOR })
+    assert.equal(proposal.parent.header.number, 0n)
+    // Arrivals in three waves; each step offers the whole selection again, as the node does.
+    for (const wave of [raws.slice(0, 7), raws.slice(7, 15), raws.slice(15)]) {
+      for (const raw of wave) await pool.add(raw)
+      const selection = pool.selectForBlock({ gasLimit: 30_000_000n, baseFee: 0n })
+      const fresh = selection.filter((tx) => !proposal.has(tx))
+      assert.equal(fresh.length, wave.length, 'what was added before is known')
+      await proposal.add(selection)
+    }
+    assert.equal(proposal.includedBytes, raws.reduce((n, r) => n + r.length, 0))
+    const built = await proposal.finish({ anchors: [], anchorRoot: new Uint8Array(32), round: 0, validators: [VALIDATOR] })
+    assert.equal(bytesToHex(built.block.header.stateRoot), bytesToHex(block.header.stateRoot))
+    assert.equal(built.block.transactions.length, raws.length)
+    assert.equal(built.outcome.rejected.length, 0)
+    await ledger.commit(built, built.block.header)
+    assert.equal(ledger.head().header.number, 1n)
+  })
+})
+

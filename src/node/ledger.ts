@@ -7,7 +7,7 @@ import { EMPTY_OMMERS_HASH, EMPTY_TRIE_ROOT, QBFT_MIX_HASH, type BlockHeader } f
 import type { QbftExtraData } from '../chain/qbftExtraData.js'
 import { blockHash } from '../chain/seal.js'
 import type { Block, SignedTx, TxReceipt } from '../chain/types.js'
-import { checkExecutedHeader, executeTransactions, nextBaseFee, type BlockEnv, type ExecutionOutcome } from '../execution/blockExecution.js'
+import { checkExecutedHeader, executeTransactions, nextBaseFee, startBlockExecution, type BlockEnv, type ExecutionOutcome } from '../execution/blockExecution.js'
 import { createExecutionVmPool } from '../execution/vmPool.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
@@ -24,14 +24,39 @@ export interface ExecutedBlock {
   outcome: ExecutionOutcome
 }
 
-export interface ProposeOptions {
+export interface ProposeOptions extends ProposalStart, ProposalSeal {
   candidates: SignedTx[]
-  anchors: Uint8Array[]
-  anchorRoot: Uint8Array
+}
+
+export interface ProposalStart {
   timestamp: bigint
   proposer: Uint8Array
+}
+
+/** What a proposal's header takes once its transactions are in. */
+export interface ProposalSeal {
+  anchors: Uint8Array[]
+  anchorRoot: Uint8Array
   round: number
   validators: Uint8Array[]
+}
+
+/**
+ * A proposal built in steps, on the head at its start: candidates are executed as they are added, and
+ * `finish` makes the block. Candidates that do not fit or fail are left out, as in `propose`.
+ */
+export interface ProposalInProgress {
+  /** The head this proposal builds on. */
+  readonly parent: Block
+  /** Executes these candidates after those added so far. A candidate (the same object) added before is skipped. */
+  add(candidates: readonly SignedTx[]): Promise<void>
+  /** Whether this candidate (the same object) was added before. */
+  has(candidate: SignedTx): boolean
+  /** Encoded bytes of the transactions included so far. */
+  readonly includedBytes: number
+  finish(seal: ProposalSeal): Promise<ExecutedBlock>
+  /** Drops the proposal (the head moved, or consensus moved on). */
+  abandon(): void
 }
 
 export interface CommitHooks {
@@ -49,6 +74,8 @@ export interface Ledger {
   readonly state: StateDb
   head(): Block
   propose(options: ProposeOptions): Promise<ExecutedBlock>
+  /** Starts a proposal on the current head, to be built in steps. */
+  startProposal(options: ProposalStart): Promise<ProposalInProgress>
   /** Executes a block proposed by someone else (or synced) and checks its header against the result. */
   execute(block: Block): Promise<ExecutedBlock>
   /** Commits an executed block with its final (sealed) header, atomically. */
@@ -127,6 +154,33 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
     }
   }
 
+  async function startProposal(options: ProposalStart): Promise<ProposalInProgress> {
+    const parent = blocks.head()
+    const env = envFor(parent.header, options.timestamp, options.proposer)
+    const run = await startBlockExecution(common, state.overlay(parent.header.stateRoot), env, 'build', vms, execution)
+    const added = new Set<SignedTx>()
+    return {
+      parent,
+      get includedBytes() {
+        return run.includedBytes
+      },
+      has: (candidate) => added.has(candidate),
+      async add(candidates) {
+        const fresh = candidates.filter((c) => !added.has(c))
+        for (const c of fresh) added.add(c)
+        await run.run(fresh)
+      },
+      async finish(seal) {
+        const outcome = await run.finish()
+        const extraData: QbftExtraData = { vanity: seal.anchorRoot, validators: seal.validators, vote: undefined, round: seal.round, seals: [] }
+        const header = headerFrom(parent, env, outcome, extraData)
+        const block: Block = { header, hash: blockHash(header), transactions: outcome.included.map((t) => t.serialized), anchors: seal.anchors }
+        return { block, senders: outcome.included.map((t) => t.from), outcome }
+      },
+      abandon: () => run.abandon(),
+    }
+  }
+
   return {
     common,
     blocks,
@@ -135,14 +189,16 @@ export async function openLedger(store: KvStore, state: StateDb, genesis: Genesi
     durable: () => lastWrite,
     decodeTransactions,
     async propose(options) {
-      const parent = blocks.head()
-      const env = envFor(parent.header, options.timestamp, options.proposer)
-      const outcome = await executeTransactions(common, state.overlay(parent.header.stateRoot), env, options.candidates, 'build', vms, execution)
-      const extraData: QbftExtraData = { vanity: options.anchorRoot, validators: options.validators, vote: undefined, round: options.round, seals: [] }
-      const header = headerFrom(parent, env, outcome, extraData)
-      const block: Block = { header, hash: blockHash(header), transactions: outcome.included.map((t) => t.serialized), anchors: options.anchors }
-      return { block, senders: outcome.included.map((t) => t.from), outcome }
+      const proposal = await startProposal(options)
+      try {
+        await proposal.add(options.candidates)
+      } catch (error) {
+        proposal.abandon()
+        throw error
+      }
+      return proposal.finish(options)
     },
+    startProposal,
     async execute(block) {
       const parent = blocks.head()
       if (block.header.number !== parent.header.number + 1n) {

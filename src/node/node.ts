@@ -21,7 +21,7 @@ import { createSignerRecovery } from '../crypto/recoveryWorkers.js'
 import { openSubmissionJournals } from './submissionJournals.js'
 import { createQbftDriver, type QbftDriver } from './qbftDriver.js'
 import { createProposalSizer } from './proposalSizer.js'
-import { openLedger, type ExecutedBlock, type Ledger } from './ledger.js'
+import { openLedger, type ExecutedBlock, type Ledger, type ProposalInProgress } from './ledger.js'
 import { createRpcBackend } from './rpcBackend.js'
 import { createNodeMethods } from './nodeMethods.js'
 import { createProofChainReader } from './proofChainReader.js'
@@ -84,13 +84,15 @@ const INITIAL_MS_PER_TX = 2
 const PROPOSAL_ADMISSION_WAIT_MS = 50
 
 /**
- * A lone validator's gathering before it builds (gatherArrivals.ts). A pause of 5 ms, not 2: under single
- * requests, arrivals come in waves with gaps of 2–5 ms (the recovery worker, the client's round trip), so a 2-ms
- * pause ended most gatherings early, at about 100 transactions a block. With 5 ms, and 40 ms at most, blocks
- * hold 140–290, and each block's own costs (state root, commit) are shared by more transactions
- * (docs/performance.md, item 21). One transaction alone waits 5 ms once.
+ * A lone validator's gathering before it builds (gatherArrivals.ts): until arrivals pause for 5 ms, 80 ms at
+ * most. It executes what arrives as it arrives (`addPending` below), so RPC keeps answering, and what is left
+ * when the gathering ends is the block's roots and its commit. Those cost about the same for a block of 250
+ * transactions as for one of 500 when the same accounts recur, so longer gatherings make cheaper transactions
+ * (docs/performance.md, items 21 and 22). A lone transaction waits 5 ms once.
  */
-const GATHER = { quietMs: 5, maxMs: 40 }
+const GATHER = { quietMs: 5, maxMs: 80 }
+/** Transactions executed between two turns of the event loop while a lone validator gathers (about 2–6 ms). */
+const EXECUTION_SLICE = 64
 
 function settledOrTimeout(settled: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -174,6 +176,20 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     maxTxs: MAX_NETWORK_BLOCK_TXS,
     initialMsPerTx: INITIAL_MS_PER_TX,
   })
+  /**
+   * Executes the pool's executable transactions not yet in the proposal, within the block's byte cap. With
+   * `yieldToIo`, it lets I/O in every EXECUTION_SLICE transactions: RPC keeps answering while a lone
+   * validator executes its gathering.
+   */
+  async function addPending(proposal: ProposalInProgress, head: Block, maxTxs: number | undefined, yieldToIo: boolean): Promise<void> {
+    const selected = pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header), ...(maxTxs ? { maxTxs } : {}) })
+    const fresh = capBySize(selected.filter((tx) => !proposal.has(tx)), MAX_BLOCK_TX_BYTES - proposal.includedBytes)
+    for (let i = 0; i < fresh.length; i += EXECUTION_SLICE) {
+      await proposal.add(fresh.slice(i, i + EXECUTION_SLICE))
+      if (yieldToIo) await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
   let importing: Promise<unknown> = Promise.resolve()
   /** Commits are serialized: consensus and sync may both deliver the next block. */
   const serialize = <T>(work: () => Promise<T>): Promise<T> => {
@@ -276,28 +292,28 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
           address,
           sign: (hash) => sign(hash, config.nodeKey),
           async buildBlock(height, round) {
-            if (periodMs === 0 && validatorsFor(height).length === 1) await gatherArrivals(pool, GATHER)
-            // Transactions already received but still in admission (sender recovery on a worker) join this block;
-            // bounded, because the other validators' round timers run while the proposer waits (a gossip flood
-            // keeps admissions in flight for long stretches).
-            await settledOrTimeout(pool.settled(), PROPOSAL_ADMISSION_WAIT_MS)
-            const startedAt = performance.now()
             const head = blocks.head()
             if (head.header.number + 1n !== height) throw new SteleError(ErrorCode.Consensus, `asked to build ${height} on head ${head.header.number}`)
-            // With peers, every validator executes the proposal within the round timeout: size it to fit.
-            const maxTxs = validatorsFor(height).length > 1 ? proposalSizer.maxTxs() : undefined
-            const selected = pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header), ...(maxTxs ? { maxTxs } : {}) })
-            const candidates = capBySize(selected, MAX_BLOCK_TX_BYTES)
+            const lone = validatorsFor(height).length === 1
+            const proposal = await ledger.startProposal({ timestamp: BigInt(Math.floor(Date.now() / 1000)), proposer: address })
+            let startedAt: number
+            try {
+              // A lone validator without a block period gathers arrivals first, and executes them as they come.
+              if (lone && periodMs === 0) await gatherArrivals(pool, { ...GATHER, onArrivals: () => addPending(proposal, head, undefined, true) })
+              // Transactions already received but still in admission (sender recovery on a worker) join this block;
+              // bounded, because the other validators' round timers run while the proposer waits (a gossip flood
+              // keeps admissions in flight for long stretches).
+              await settledOrTimeout(pool.settled(), PROPOSAL_ADMISSION_WAIT_MS)
+              if (blocks.headNumber() !== head.header.number) throw new SteleError(ErrorCode.Consensus, `the head moved while block ${height} was built`)
+              startedAt = performance.now()
+              // With peers, every validator executes the proposal within the round timeout: size it to fit.
+              await addPending(proposal, head, lone ? undefined : proposalSizer.maxTxs(), false)
+            } catch (error) {
+              proposal.abandon()
+              throw error
+            }
             const batch = anchors.take(MAX_BLOCK_ANCHORS)
-            const result = await ledger.propose({
-              candidates,
-              anchors: batch,
-              anchorRoot: anchorRoot(batch),
-              timestamp: BigInt(Math.floor(Date.now() / 1000)),
-              proposer: address,
-              round,
-              validators: validatorsFor(height),
-            })
+            const result = await proposal.finish({ anchors: batch, anchorRoot: anchorRoot(batch), round, validators: validatorsFor(height) })
             proposalSizer.record(result.block.transactions.length, performance.now() - startedAt)
             const dropped = result.outcome.rejected.filter((r) => !r.retry).map((r) => r.tx.hash)
             if (dropped.length > 0) pool.remove(dropped)
