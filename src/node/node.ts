@@ -181,8 +181,9 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
    * `yieldToIo`, it lets I/O in every EXECUTION_SLICE transactions: RPC keeps answering while a lone
    * validator executes its gathering.
    */
-  async function addPending(proposal: ProposalInProgress, head: Block, maxTxs: number | undefined, yieldToIo: boolean): Promise<void> {
-    const selected = pool.selectForBlock({ gasLimit: head.header.gasLimit, baseFee: nextBaseFee(head.header), ...(maxTxs ? { maxTxs } : {}) })
+  async function addPending(proposal: ProposalInProgress, maxTxs: number | undefined, yieldToIo: boolean): Promise<void> {
+    const { header } = proposal.parent
+    const selected = pool.selectForBlock({ gasLimit: header.gasLimit, baseFee: nextBaseFee(header), ...(maxTxs ? { maxTxs } : {}) })
     const fresh = capBySize(selected.filter((tx) => !proposal.has(tx)), MAX_BLOCK_TX_BYTES - proposal.includedBytes)
     for (let i = 0; i < fresh.length; i += EXECUTION_SLICE) {
       await proposal.add(fresh.slice(i, i + EXECUTION_SLICE))
@@ -299,7 +300,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
             let startedAt: number
             try {
               // A lone validator without a block period gathers arrivals first, and executes them as they come.
-              if (lone && periodMs === 0) await gatherArrivals(pool, { ...GATHER, onArrivals: () => addPending(proposal, head, undefined, true) })
+              if (lone && periodMs === 0) await gatherArrivals(pool, { ...GATHER, onArrivals: () => addPending(proposal, undefined, true) })
               // Transactions already received but still in admission (sender recovery on a worker) join this block;
               // bounded, because the other validators' round timers run while the proposer waits (a gossip flood
               // keeps admissions in flight for long stretches).
@@ -307,7 +308,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
               if (blocks.headNumber() !== head.header.number) throw new SteleError(ErrorCode.Consensus, `the head moved while block ${height} was built`)
               startedAt = performance.now()
               // With peers, every validator executes the proposal within the round timeout: size it to fit.
-              await addPending(proposal, head, lone ? undefined : proposalSizer.maxTxs(), false)
+              await addPending(proposal, lone ? undefined : proposalSizer.maxTxs(), false)
             } catch (error) {
               proposal.abandon()
               throw error
