@@ -104,6 +104,22 @@ test('a block executed in steps equals the same transactions executed at once', 
   await assert.rejects(steps.run(candidates), /has finished/)
 })
 
+test('a transaction that no longer fits holds back its sender\'s later ones, which stay for the next block', async () => {
+  const { db } = await genesis()
+  const small: BlockEnv = { ...env(1n), gasLimit: 100_000n }
+  const steps = await startBlockExecution(common, db.overlay(), small, 'build')
+  // An earlier step used 21,000 of the 100,000 gas: 80,000 no longer fits, though 21,000 would.
+  await steps.run([signed(0, 0n, { to: senders[1]!, value: 1n, gasLimit: 21_000n })])
+  const later = [signed(1, 0n, { to: senders[0]!, value: 1n, gasLimit: 80_000n }), signed(1, 1n, { to: senders[0]!, value: 1n, gasLimit: 21_000n })]
+  await steps.run(later)
+  const outcome = await steps.finish()
+  assert.equal(outcome.included.length, 1)
+  assert.deepEqual(
+    outcome.rejected.map((r) => [bytesToHex(r.tx.hash), r.retry]),
+    later.map((tx) => [bytesToHex(tx.hash), true]),
+  )
+})
+
 test('an abandoned execution leaves the state untouched and cannot finish', async () => {
   const { db } = await genesis()
   const before = db.headRoot()

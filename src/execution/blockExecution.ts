@@ -8,6 +8,7 @@ import { logsBloom } from '../chain/bloom.js'
 import { encodeConsensusReceipt } from '../chain/receipt.js'
 import type { Log, SignedTx, TxReceipt } from '../chain/types.js'
 import { equalBytes } from '../primitives/bytes.js'
+import { latin1OfBytes } from '../primitives/byteKeys.js'
 import { ErrorCode, SteleError, errorMessage } from '../primitives/errors.js'
 import type { StateOverlay } from '../state/stateDb.js'
 import { installJumpAnalysisCache } from './jumpAnalysisCache.js'
@@ -119,11 +120,26 @@ export async function startBlockExecution(
   let gasUsed = 0n
   let includedBytes = 0
   let done = false
+  /**
+   * Senders with a transaction that stays pending for a later block (mode 'build'): their later transactions wait
+   * too, instead of failing on their nonce, which would drop them from the pool. Built in steps, a block can meet
+   * a transaction that no longer fits after earlier steps used the gas the selection counted.
+   */
+  const heldBack = new Set<string>()
+
+  function reject(signed: SignedTx, reason: string, retry: boolean): void {
+    rejected.push({ tx: signed, reason, retry })
+    if (retry) heldBack.add(latin1OfBytes(signed.from))
+  }
 
   async function runOne(signed: SignedTx): Promise<void> {
+    if (heldBack.size > 0 && heldBack.has(latin1OfBytes(signed.from))) {
+      reject(signed, 'an earlier transaction of its sender is not in this block', true)
+      return
+    }
     if (signed.tx.gasLimit > env.gasLimit - gasUsed) {
       if (mode === 'validate') throw new SteleError(ErrorCode.InvalidBlock, 'block transactions exceed the gas limit')
-      rejected.push({ tx: signed, reason: 'does not fit in the block', retry: true })
+      reject(signed, 'does not fit in the block', true)
       return
     }
     const direct = await applyDirectly(common, overlay, signed, env, coinbase, options)
@@ -158,7 +174,7 @@ export async function startBlockExecution(
       result = await runTx(vm, { tx: withKnownSender(signed), block, blockGasUsed: gasUsed, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
     } catch (cause) {
       if (mode === 'validate') throw new SteleError(ErrorCode.InvalidBlock, `transaction ${included.length} is invalid: ${errorMessage(cause)}`, { cause })
-      rejected.push({ tx: signed, reason: errorMessage(cause), retry: false })
+      reject(signed, errorMessage(cause), false)
       return
     }
     gasUsed += result.totalGasSpent
