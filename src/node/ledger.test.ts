@@ -117,4 +117,3 @@ describe('ledger.startProposal: a block built in steps', () => {
     assert.equal(ledger.head().header.number, 1n)
   })
 })
-

@@ -84,11 +84,11 @@ const INITIAL_MS_PER_TX = 2
 const PROPOSAL_ADMISSION_WAIT_MS = 50
 
 /**
- * A lone validator's gathering before it builds (gatherArrivals.ts): until arrivals pause for 5 ms, 80 ms at
- * most. It executes what arrives as it arrives (`addPending` below), so RPC keeps answering, and what is left
- * when the gathering ends is the block's roots and its commit. Those cost about the same for a block of 250
- * transactions as for one of 500 when the same accounts recur, so longer gatherings make cheaper transactions
- * (docs/performance.md, items 21 and 22). A lone transaction waits 5 ms once.
+ * A lone validator's gathering (gatherArrivals.ts): until arrivals pause for 5 ms, 80 ms at most. It executes
+ * what arrives as it arrives (`addPending` below), so RPC keeps answering, and what is left when the gathering
+ * ends is the block's roots, its seal and its commit. The state root costs about the same for 250 transactions
+ * as for 500 when the same accounts recur, and the seal is per block, so longer gatherings make cheaper
+ * transactions (docs/performance.md, items 21 and 22). A lone transaction waits 5 ms once.
  */
 const GATHER = { quietMs: 5, maxMs: 80 }
 /** Transactions executed between two turns of the event loop while a lone validator gathers (about 2–6 ms). */
