@@ -12,6 +12,7 @@ import type { StateDb } from './stateDb.js'
 import type { AccountProof } from '../rpc/backend.js'
 import { createFlatStateDb } from './flatStateDb.js'
 import { createReferenceStateDb } from './referenceStateDb.js'
+import { STATE_HEAD_KEY } from './stateOverlay.js'
 import { EMPTY_ROOT } from './mutableTrie.js'
 import { keccak256 } from '../crypto/keccak.js'
 
@@ -380,4 +381,15 @@ test('shallowCopy carries the changes without sharing them; dumpStorage lists ha
   const dump = await next.dumpStorage!(a)
   assert.deepEqual(Object.keys(dump).length, 2)
   assert.equal(dump[bytesToHex(keccak256(SLOTS[1] as Uint8Array))], '0x08')
+})
+
+test('a data directory whose trie nodes are keyed by hash (before ADR 0012) is refused with a clear error', () => {
+  const store = createMemoryStore()
+  const root = keccak256(Uint8Array.of(1))
+  store.write(new WriteBatch().put('meta', STATE_HEAD_KEY, root).put('trie', root, Uint8Array.of(0xc0)))
+  assert.throws(() => createFlatStateDb(store), (error: Error & { code?: string }) => error.code === 'STORAGE' && /older Stele/.test(error.message))
+  // A head root with no trie at all is refused too, naming the root.
+  const orphan = createMemoryStore()
+  orphan.write(new WriteBatch().put('meta', STATE_HEAD_KEY, root))
+  assert.throws(() => createFlatStateDb(orphan), new RegExp(bytesToHex(root).slice(2, 10)))
 })

@@ -24,11 +24,11 @@ export interface FlatStateDbOptions {
 
 /**
  * World state as flat key-value data for fast reads at the head, plus the Ethereum Merkle-Patricia trie
- * for roots, proofs and reads at older roots. Trie nodes are content-addressed and never deleted, so every
- * committed root stays readable.
+ * for roots, proofs and reads at older roots. Trie nodes are never deleted, so every committed root stays
+ * readable.
  *
  * Layout: accounts: address -> account RLP; storage: address ‖ slot -> minimal value; code: codeHash ->
- * code; trie: node hash -> node RLP; meta 'state/headRoot' -> head root.
+ * code; trieNodes and trieRoots: trie nodes by location (nodeStore.ts); meta 'state/headRoot' -> head root.
  */
 export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = {}): StateDb {
   const nodes = createNodeStore(store, { maxNodes: options.nodeCacheSize ?? 50_000, maxBytes: options.nodeCacheBytes ?? 64 * 2 ** 20 })
@@ -37,12 +37,22 @@ export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = 
     ref: undefined,
     epoch: 0,
   }
-  if (!equalBytes(head.root, EMPTY_ROOT)) head.ref = head.root
+  if (!equalBytes(head.root, EMPTY_ROOT)) {
+    if (!nodes.hasRoot(head.root)) {
+      throw new SteleError(
+        ErrorCode.Storage,
+        store.get('trie', head.root) !== undefined
+          ? 'this data directory was written by an older Stele, which kept trie nodes by hash (docs/adr/0012-trie-nodes-by-location.md); start with a new data directory'
+          : `the state head ${bytesToHex(head.root)} has no trie in the store`,
+      )
+    }
+    head.ref = head.root
+  }
   const ctx: StateContext = {
     store,
     nodes,
     head: () => head,
-    hasRoot: (root) => equalBytes(root, EMPTY_ROOT) || equalBytes(root, head.root) || store.get('trie', root) !== undefined,
+    hasRoot: (root) => equalBytes(root, EMPTY_ROOT) || equalBytes(root, head.root) || nodes.hasRoot(root),
   }
   const moveHead = (root: Uint8Array, ref: NodeRef | undefined, expectedBase: Uint8Array) => {
     if (!equalBytes(head.root, expectedBase)) {

@@ -45,7 +45,9 @@ export const KV_SPACES = [
   'accounts', // flat state: address -> account RLP
   'storage', // flat state: address ‖ slot -> value
   'code', // codeHash -> code
-  'trie', // node hash -> trie node RLP
+  'trie', // node hash -> trie node RLP: the reference state (referenceStateDb.ts, tests and bench) only
+  'trieNodes', // location(8) -> trie node record (ADR 0012, src/state/nodeStore.ts)
+  'trieRoots', // trie root hash -> location(8)
   'wal', // consensus: own signed messages and locks
   'anchors', // data: anchored hash -> location
   'data', // data: other records

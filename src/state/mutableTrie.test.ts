@@ -6,7 +6,6 @@ import { bytesToHex } from '../primitives/bytes.js'
 import { createMemoryStore, WriteBatch } from './kvStore.js'
 import { createNodeStore } from './nodeStore.js'
 import { EMPTY_ROOT, MutableTrie, trieProof } from './mutableTrie.js'
-import { encodeNode, nodeHash } from './trieNode.js'
 
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
 console.log(`mutableTrie.test: FUZZ_SEED=${seed}`)
@@ -48,10 +47,7 @@ test('property: roots and proofs equal @ethereumjs/mpt across committed batches 
         assert.equal(bytesToHex(root), bytesToHex(reference.root()))
         const batch = new WriteBatch()
         const fresh = trie.newNodes()
-        for (const node of fresh) {
-          const enc = encodeNode(node)
-          if (enc.length >= 32 || node === trie.rootRef()) batch.put('trie', nodeHash(node), enc)
-        }
+        nodes.persist(batch, fresh, trie.rootRef())
         store.write(batch)
         MutableTrie.release(fresh)
         nodes.remember(fresh)

@@ -9,6 +9,8 @@ import {
   encodeNode,
   isNode,
   nodeHash,
+  refHash,
+  storedRef,
   type BranchNode,
   type ExtensionNode,
   type LeafNode,
@@ -19,9 +21,9 @@ import {
 /** keccak256(RLP('')): the root of an empty trie. */
 export const EMPTY_ROOT = keccak256(Uint8Array.of(0x80))
 
-/** Loads committed nodes by hash (through a cache). */
+/** Loads committed nodes by reference: a stored reference, or a root's hash (through a cache). */
 export interface NodeLoader {
-  load(hash: Uint8Array): TrieNode
+  load(ref: Uint8Array): TrieNode
 }
 
 /**
@@ -60,7 +62,7 @@ export class MutableTrie {
   /** Hashes every dirty node and returns the root hash. */
   rootHash(): Uint8Array {
     if (this.root === undefined) return EMPTY_ROOT
-    if (this.root instanceof Uint8Array) return this.root
+    if (this.root instanceof Uint8Array) return refHash(this.root)
     return nodeHash(this.root)
   }
 
@@ -85,15 +87,15 @@ export class MutableTrie {
   }
 
   private leaf(path: Uint8Array, value: Uint8Array): LeafNode {
-    return { kind: LEAF, path, value, enc: undefined, hash: undefined, owner: this }
+    return { kind: LEAF, path, value, enc: undefined, hash: undefined, owner: this, loc: undefined }
   }
 
   private extension(path: Uint8Array, child: NodeRef): ExtensionNode {
-    return { kind: EXTENSION, path, child, enc: undefined, hash: undefined, owner: this }
+    return { kind: EXTENSION, path, child, enc: undefined, hash: undefined, owner: this, loc: undefined }
   }
 
   private branch(): BranchNode {
-    return { kind: BRANCH, children: new Array(16).fill(undefined), enc: undefined, hash: undefined, owner: this }
+    return { kind: BRANCH, children: new Array(16).fill(undefined), enc: undefined, hash: undefined, owner: this, loc: undefined }
   }
 
   /** The node itself when this session owns it (marked dirty), else a dirty copy owned by this session. */
@@ -106,10 +108,10 @@ export class MutableTrie {
     // Literal shapes (not spreads) keep every node object in one hidden class.
     const copy: TrieNode =
       node.kind === BRANCH
-        ? { kind: BRANCH, children: node.children.slice(), enc: undefined, hash: undefined, owner: this }
+        ? { kind: BRANCH, children: node.children.slice(), enc: undefined, hash: undefined, owner: this, loc: undefined }
         : node.kind === LEAF
-          ? { kind: LEAF, path: node.path, value: node.value, enc: undefined, hash: undefined, owner: this }
-          : { kind: EXTENSION, path: node.path, child: node.child, enc: undefined, hash: undefined, owner: this }
+          ? { kind: LEAF, path: node.path, value: node.value, enc: undefined, hash: undefined, owner: this, loc: undefined }
+          : { kind: EXTENSION, path: node.path, child: node.child, enc: undefined, hash: undefined, owner: this, loc: undefined }
     return copy as T
   }
 
@@ -214,11 +216,13 @@ export class MutableTrie {
   }
 }
 
-// Replacing a hashed child by its hash keeps the cached graph from pinning whole subtrees in memory.
+// Replacing a hashed child by its stored reference keeps the cached graph from pinning whole subtrees in memory.
 function detach(ref: NodeRef | undefined): NodeRef | undefined {
   if (!isNode(ref)) return ref
   const enc = encodeNode(ref)
-  return enc.length < 32 ? ref : nodeHash(ref)
+  if (enc.length < 32) return ref
+  if (ref.loc === undefined) throw new SteleError(ErrorCode.Internal, 'a trie node released before it was stored')
+  return storedRef(nodeHash(ref), ref.loc)
 }
 
 function changed(old: NodeRef | undefined, now: NodeRef | undefined): boolean {

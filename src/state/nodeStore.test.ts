@@ -4,7 +4,7 @@ import { keccak256 } from '../crypto/keccak.js'
 import { createMemoryStore, WriteBatch } from './kvStore.js'
 import { createNodeStore, nodeCost } from './nodeStore.js'
 import { MutableTrie } from './mutableTrie.js'
-import { BRANCH, encodeNode, nodeHash, type TrieNode } from './trieNode.js'
+import { BRANCH, STORED_REF_BYTES, decodeStoredNode, encodeStoredNode, locationKey, readLocation, type TrieNode } from './trieNode.js'
 
 /** Commits `blocks` rounds of `perBlock` puts, remembering each round's nodes as the state does. */
 function commitRounds(maxNodes: number, maxBytes: number, blocks: number, perBlock: number) {
@@ -19,7 +19,7 @@ function commitRounds(maxNodes: number, maxBytes: number, blocks: number, perBlo
     root = trie.rootHash()
     const fresh = trie.newNodes()
     const batch = new WriteBatch()
-    for (const node of fresh) if (encodeNode(node).length >= 32) batch.put('trie', nodeHash(node), encodeNode(node))
+    nodes.persist(batch, fresh, trie.rootRef())
     store.write(batch)
     MutableTrie.release(fresh)
     nodes.remember(fresh)
@@ -46,6 +46,53 @@ test('the node cache stays within its node bound', () => {
 
 test('nodeCost grows with the encoding: a full branch costs several times a two-child one', () => {
   const hash = new Uint8Array(32).fill(7)
-  const branch = (children: number): TrieNode => ({ kind: BRANCH, children: Array.from({ length: 16 }, (_, i) => (i < children ? hash : undefined)), enc: undefined, hash: undefined, owner: undefined })
+  const branch = (children: number): TrieNode => ({ kind: BRANCH, children: Array.from({ length: 16 }, (_, i) => (i < children ? hash : undefined)), enc: undefined, hash: undefined, owner: undefined, loc: undefined })
   assert.ok(nodeCost(branch(16)) > 4 * nodeCost(branch(2)))
+})
+
+test('nodes are stored by location in write order, children before parents, and read back through their parents', () => {
+  const store = createMemoryStore()
+  const nodes = createNodeStore(store, { maxNodes: 4, maxBytes: 1 << 20 })
+  const trie = new MutableTrie(nodes, undefined)
+  for (let i = 0; i < 200; i++) trie.put(keccak256(Uint8Array.of(i)), new Uint8Array(40).fill(i))
+  const root = trie.rootHash()
+  const fresh = trie.newNodes()
+  const batch = new WriteBatch()
+  nodes.persist(batch, fresh, trie.rootRef())
+  store.write(batch)
+  // The root is the last node written, and the roots index names its location.
+  const stored = batch.ops.filter((op) => op.space === 'trieNodes').map((op) => readLocation(op.key, 0))
+  assert.deepEqual(stored, [...stored].sort((a, b) => a - b), 'locations in write order')
+  const rootLocation = store.get('trieRoots', root)
+  assert.ok(rootLocation !== undefined)
+  assert.equal(readLocation(rootLocation, 0), stored[stored.length - 1])
+  assert.ok(nodes.hasRoot(root))
+  MutableTrie.release(fresh)
+  // A new store on the same data continues after the last location, and reads every key through the root.
+  const again = createNodeStore(store, { maxNodes: 4, maxBytes: 1 << 20 })
+  assert.equal(again.allocate(), (stored[stored.length - 1] as number) + 1)
+  const reader = new MutableTrie(again, root)
+  for (let i = 0; i < 200; i++) assert.deepEqual(reader.get(keccak256(Uint8Array.of(i))), new Uint8Array(40).fill(i))
+  const top = again.load(root)
+  assert.equal(top.kind, BRANCH)
+  if (top.kind === BRANCH) for (const child of top.children) assert.ok(child instanceof Uint8Array && child.length === STORED_REF_BYTES)
+})
+
+test('a stored record with missing or extra child locations is refused as corrupt', () => {
+  const store = createMemoryStore()
+  const nodes = createNodeStore(store, { maxNodes: 4, maxBytes: 1 << 20 })
+  const trie = new MutableTrie(nodes, undefined)
+  for (let i = 0; i < 40; i++) trie.put(keccak256(Uint8Array.of(i)), new Uint8Array(40).fill(i))
+  const root = trie.rootHash()
+  const batch = new WriteBatch()
+  nodes.persist(batch, trie.newNodes(), trie.rootRef())
+  store.write(batch)
+  const location = readLocation(store.get('trieRoots', root) as Uint8Array, 0)
+  const record = store.get('trieNodes', locationKey(location)) as Uint8Array
+  const node = decodeStoredNode(record, root, location)
+  assert.deepEqual(encodeStoredNode(node), record, 'a record round-trips')
+  assert.throws(() => decodeStoredNode(record.subarray(0, record.length - 8), root, location), /corrupt trie node/)
+  const extra = new Uint8Array(record.length + 8)
+  extra.set(record)
+  assert.throws(() => decodeStoredNode(extra, root, location), /corrupt trie node/)
 })

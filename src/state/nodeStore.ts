@@ -1,11 +1,36 @@
-import type { KvStore } from './kvStore.js'
+import type { KvStore, WriteBatch } from './kvStore.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { bytesToHex } from '../primitives/bytes.js'
-import { LEAF, decodeNode, encodeNode, nodeHash, type TrieNode } from './trieNode.js'
+import {
+  LEAF,
+  STORED_REF_BYTES,
+  decodeStoredNode,
+  encodeNode,
+  encodeStoredNode,
+  locationKey,
+  nodeHash,
+  readLocation,
+  refHash,
+  type NodeRef,
+  type TrieNode,
+} from './trieNode.js'
 import type { NodeLoader } from './mutableTrie.js'
-import { latin1OfBytes } from '../primitives/byteKeys.js'
 
+/**
+ * Trie nodes by location (ADR 0012): `trieNodes` maps an 8-byte location, assigned in write order, to the
+ * node's record (its standard encoding and its children's locations); `trieRoots` maps each committed
+ * trie root's hash to its location. A block's new nodes thus land at the right edge of the B-tree.
+ */
 export interface NodeStore extends NodeLoader {
+  /**
+   * Adds a trie session's new nodes (MutableTrie.newNodes: root first) to the batch. Each node stored (32
+   * bytes or more, or the root) gets the next location, children before parents; the root is indexed.
+   */
+  persist(batch: WriteBatch, nodes: readonly TrieNode[], top: NodeRef | undefined): void
+  /** The next location, for a bulk build that writes its nodes itself (children first). */
+  allocate(): number
+  /** True when a committed trie has this root hash. */
+  hasRoot(root: Uint8Array): boolean
   /** Makes committed nodes (already durable) available from memory. */
   remember(nodes: Iterable<TrieNode>): void
   readonly cachedNodes: number
@@ -31,24 +56,24 @@ export function nodeCost(node: TrieNode): number {
 }
 
 /**
- * Trie nodes from the `trie` space, with a bounded LRU of decoded inner nodes: the top levels of the
+ * Trie nodes from the store, with a bounded LRU of decoded inner nodes by location: the top levels of the
  * account trie are touched by every block. Leaves are not cached: each is read about once per update.
  */
 export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeStore {
-  const cache = new Map<string, { node: TrieNode; cost: number }>()
+  const cache = new Map<number, { node: TrieNode; cost: number }>()
   let bytes = 0
   // Evicting in batches: a Map iterator must skip the holes that LRU refreshes leave at the front, so
   // evicting one entry at a time would rescan them on every insert.
   const slackNodes = Math.max(16, limits.maxNodes >> 3)
   const slackBytes = limits.maxBytes >> 3
-  const add = (key: string, node: TrieNode) => {
-    const old = cache.get(key)
+  const add = (loc: number, node: TrieNode) => {
+    const old = cache.get(loc)
     if (old !== undefined) {
-      cache.delete(key)
+      cache.delete(loc)
       bytes -= old.cost
     }
     const cost = nodeCost(node)
-    cache.set(key, { node, cost })
+    cache.set(loc, { node, cost })
     bytes += cost
     if (cache.size > limits.maxNodes + slackNodes || bytes > limits.maxBytes + slackBytes) {
       for (const [oldest, entry] of cache) {
@@ -58,29 +83,51 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
       }
     }
   }
+  let next = 1
+  for (const [key] of store.range('trieNodes', new Uint8Array(8), new Uint8Array(8).fill(0xff), { reverse: true, limit: 1 })) next = readLocation(key, 0) + 1
+  const missing = (ref: Uint8Array) => {
+    const hash = bytesToHex(refHash(ref))
+    return new SteleError(ErrorCode.Storage, `missing trie node ${hash}`, { details: { hash } })
+  }
   return {
-    load(hash) {
-      const key = latin1OfBytes(hash)
-      const hit = cache.get(key)
+    load(ref) {
+      let loc: number
+      if (ref.length === STORED_REF_BYTES) loc = readLocation(ref, 32)
+      else {
+        const root = store.get('trieRoots', ref)
+        if (root === undefined) throw missing(ref)
+        loc = readLocation(root, 0)
+      }
+      const hit = cache.get(loc)
       if (hit !== undefined) {
         // Refresh its place in the LRU order.
-        cache.delete(key)
-        cache.set(key, hit)
+        cache.delete(loc)
+        cache.set(loc, hit)
         return hit.node
       }
-      const enc = store.get('trie', hash)
-      if (enc === undefined) {
-        throw new SteleError(ErrorCode.Storage, `missing trie node ${bytesToHex(hash)}`, { details: { hash: bytesToHex(hash) } })
-      }
-      const node = decodeNode(enc, hash.slice())
-      if (node.kind !== LEAF) add(key, node)
+      const record = store.get('trieNodes', locationKey(loc))
+      if (record === undefined) throw missing(ref)
+      const node = decodeStoredNode(record, refHash(ref).slice(), loc)
+      if (node.kind !== LEAF) add(loc, node)
       return node
     },
+    persist(batch, nodes, top) {
+      for (let i = nodes.length - 1; i >= 0; i--) {
+        const node = nodes[i] as TrieNode
+        if (node !== top && encodeNode(node).length < 32) continue
+        node.loc = next++
+        const key = locationKey(node.loc)
+        batch.put('trieNodes', key, encodeStoredNode(node))
+        if (node === top) batch.put('trieRoots', nodeHash(node), key)
+      }
+    },
+    allocate: () => next++,
+    hasRoot: (root) => store.get('trieRoots', root) !== undefined,
     remember(nodes) {
       for (const node of nodes) {
-        if (node.kind === LEAF) continue
+        if (node.kind === LEAF || node.loc === undefined) continue
         if (encodeNode(node).length < 32) continue
-        add(latin1OfBytes(nodeHash(node)), node)
+        add(node.loc, node)
       }
     },
     get cachedNodes() {

@@ -8,8 +8,8 @@ import { WriteBatch } from './kvStore.js'
 import type { StateOverlay } from './stateDb.js'
 import { BaseState, EMPTY_CODE_HASH, encodeAccount, storageKey, trimLeadingZeros, type StateContext, type StoredAccount } from './baseState.js'
 import { EMPTY_ROOT, MutableTrie } from './mutableTrie.js'
-import { PackedNodes, buildTrieFromSorted, sortPackedKeys } from './bulkTrie.js'
-import { encodeNode, nodeHash, type TrieNode } from './trieNode.js'
+import { PackedEntries, buildTrieFromSorted, sortPackedKeys } from './bulkTrie.js'
+import { STORED_REF_BYTES, encodeStoredNode, locationKey, refHash, storedRef, type TrieNode } from './trieNode.js'
 import { hexOfBytes } from '../primitives/byteKeys.js'
 
 /** Accounts on the empty root from which the bulk (sorted build) path is used. */
@@ -311,20 +311,21 @@ export class FlatStateManager implements StateManagerInterface {
     }
     const bulk = this.isBulk()
     let root: Uint8Array
+    let bulkRoot: Uint8Array | undefined
     if (bulk) {
       this.updateStorageTries()
-      root = this.bulkWriteAccounts()
+      bulkRoot = this.bulkWriteAccounts()
+      root = refHash(bulkRoot).slice()
+      // The bulk path stored the nodes; the root's index entry makes them reachable with this block.
+      if (bulkRoot.length === STORED_REF_BYTES) batch.put('trieRoots', root, bulkRoot.subarray(32))
     } else {
       root = this.computeRoot()
     }
     const fresh: TrieNode[] = []
     const persist = (trie: MutableTrie) => {
-      const top = trie.rootRef()
-      for (const node of trie.newNodes()) {
-        fresh.push(node)
-        const enc = encodeNode(node)
-        if (enc.length >= 32 || node === top) batch.put('trie', nodeHash(node), enc)
-      }
+      const nodes = trie.newNodes()
+      this.ctx.nodes.persist(batch, nodes, trie.rootRef())
+      for (const node of nodes) fresh.push(node)
     }
     if (!bulk) persist(this.accountTrie)
     const touched = new Set([...this.accounts.keys(), ...this.storage.keys()])
@@ -355,7 +356,7 @@ export class FlatStateManager implements StateManagerInterface {
       apply: () => {
         if (applied) return
         applied = true
-        moveHead(root, bulk ? root : this.accountTrie.rootRef(), baseRoot)
+        moveHead(root, bulk ? bulkRoot : this.accountTrie.rootRef(), baseRoot)
         MutableTrie.release(fresh)
         this.ctx.nodes.remember(fresh)
       },
@@ -374,7 +375,7 @@ export class FlatStateManager implements StateManagerInterface {
     return this.accounts.size >= this.bulkThreshold && this.base.rootRef === undefined
   }
 
-  private bulkAccountRoot(emit?: (hash: Uint8Array, enc: Uint8Array) => void): Uint8Array {
+  private bulkAccountRoot(emit?: (node: TrieNode, hash: Uint8Array) => Uint8Array): Uint8Array {
     const live: string[] = []
     for (const [key, value] of this.accounts) if (value !== null) live.push(key)
     const hashed = new Uint8Array(live.length * 32)
@@ -388,8 +389,9 @@ export class FlatStateManager implements StateManagerInterface {
   /**
    * The bulk path writes trie nodes and flat accounts straight to the store in chunks, keeping a million
    * accounts out of the block batch. That is safe because nothing reads them before the head moves:
-   * nodes are content-addressed, and flat state is consulted only for the head root, which changes
-   * when the batch (holding the head key) is durable. Leftovers of an interrupted genesis are removed.
+   * nodes are reachable only from a root indexed in the block's batch (`trieRoots`), and flat state is
+   * consulted only for the head root, which changes when the batch (holding the head key) is durable.
+   * Leftover flat state of an interrupted genesis is removed; its nodes stay as unreachable records.
    */
   private bulkWriteAccounts(): Uint8Array {
     const store = this.ctx.store
@@ -410,8 +412,12 @@ export class FlatStateManager implements StateManagerInterface {
     }
     flush(1)
     // A trie of n random keys has about n leaves and n/15 inner nodes.
-    const nodes = new PackedNodes(this.accounts.size * 1.08 + 64)
-    const root = this.bulkAccountRoot((hash, enc) => nodes.add(hash, enc))
+    const nodes = new PackedEntries(8, this.accounts.size * 1.08 + 64)
+    const root = this.bulkAccountRoot((node, hash) => {
+      node.loc = this.ctx.nodes.allocate()
+      nodes.add(locationKey(node.loc), encodeStoredNode(node))
+      return storedRef(hash, node.loc)
+    })
     // Hex keys of equal length sort like the addresses themselves.
     const live: string[] = []
     for (const [key, value] of this.accounts) if (value !== null) live.push(key)
@@ -421,11 +427,11 @@ export class FlatStateManager implements StateManagerInterface {
       for (const key of live) yield [self.addressOf(key), self.encodeCurrentAccount(key)]
     }
     if (store.putMany !== undefined) {
-      store.putMany('trie', nodes.sorted(), BULK_CHUNK)
+      store.putMany('trieNodes', nodes.entries(), BULK_CHUNK)
       store.putMany('accounts', accountEntries(), BULK_CHUNK)
       return root
     }
-    for (const [space, entries] of [['trie', nodes.sorted()], ['accounts', accountEntries()]] as const) {
+    for (const [space, entries] of [['trieNodes', nodes.entries()], ['accounts', accountEntries()]] as const) {
       for (const [key, value] of entries) {
         chunk.put(space, key, value)
         flush(BULK_CHUNK)

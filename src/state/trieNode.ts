@@ -5,10 +5,20 @@ import { ErrorCode, SteleError } from '../primitives/errors.js'
  * Ethereum Merkle-Patricia trie nodes, with our own RLP codec: node encoding and hashing are the hot path
  * of state-root computation, and a general RLP library allocates far more than these fixed shapes need.
  *
- * A child is referenced either by the node object (loaded or newly built) or by its 32-byte hash (not
- * loaded yet). Nodes whose encoding is shorter than 32 bytes are embedded in their parent, never by hash.
+ * A child is referenced either by the node object (loaded or newly built) or by bytes (not loaded yet): a
+ * stored reference, the 32-byte hash followed by the node's 8-byte location in the store (ADR 0012), or
+ * for a trie's root, its 32-byte hash alone. Nodes whose encoding is shorter than 32 bytes are embedded in
+ * their parent, never by reference.
  */
 export type NodeRef = TrieNode | Uint8Array
+
+/** Bytes of a stored reference: hash (32) ‖ location (8, big-endian). */
+export const STORED_REF_BYTES = 40
+
+/** The hash a reference names (a stored reference carries its location after it). */
+export function refHash(ref: Uint8Array): Uint8Array {
+  return ref.length === STORED_REF_BYTES ? ref.subarray(0, 32) : ref
+}
 
 export const BRANCH = 0
 export const EXTENSION = 1
@@ -21,6 +31,8 @@ interface NodeBase {
   hash: Uint8Array | undefined
   /** The trie session allowed to mutate this node in place; undefined for shared (committed) nodes. */
   owner: object | undefined
+  /** Where the node is stored (nodeStore.ts), once it is; undefined for new and embedded nodes. */
+  loc: number | undefined
 }
 export interface BranchNode extends NodeBase {
   kind: typeof BRANCH
@@ -134,7 +146,7 @@ function encodeBranch(children: (NodeRef | undefined)[]): Uint8Array {
       ref = enc.length < 32 ? enc : nodeHash(child)
     }
     refScratch[i] = ref
-    payload += ref === undefined ? 1 : ref.length === 32 ? 33 : ref.length
+    payload += ref === undefined ? 1 : ref.length >= 32 ? 33 : ref.length
   }
   const header = lengthHeader(payload, 0xc0)
   const out = new Uint8Array(header.length + payload)
@@ -143,9 +155,9 @@ function encodeBranch(children: (NodeRef | undefined)[]): Uint8Array {
   for (let i = 0; i < 16; i++) {
     const ref = refScratch[i]
     if (ref === undefined) out[offset++] = 0x80
-    else if (ref.length === 32) {
+    else if (ref.length >= 32) {
       out[offset++] = 0xa0
-      out.set(ref, offset)
+      out.set(refHash(ref), offset)
       offset += 32
     } else {
       out.set(ref, offset)
@@ -158,7 +170,7 @@ function encodeBranch(children: (NodeRef | undefined)[]): Uint8Array {
 
 /** How a parent refers to a child: the embedded encoding when shorter than 32 bytes, else its hash. */
 function encodeRef(ref: NodeRef): Uint8Array {
-  if (ref instanceof Uint8Array) return encodeHashString(ref)
+  if (ref instanceof Uint8Array) return encodeHashString(refHash(ref))
   const enc = encodeNode(ref)
   return enc.length < 32 ? enc : encodeHashString(nodeHash(ref))
 }
@@ -230,6 +242,106 @@ export function decodeNode(enc: Uint8Array, hash: Uint8Array | undefined): TrieN
   }
 }
 
+/** A stored reference to a node: its hash, then its location (ADR 0012). */
+export function storedRef(hash: Uint8Array, loc: number): Uint8Array {
+  const out = new Uint8Array(STORED_REF_BYTES)
+  out.set(hash, 0)
+  writeLocation(out, 32, loc)
+  return out
+}
+
+/** A location as the store's 8-byte big-endian key. */
+export function locationKey(loc: number): Uint8Array {
+  const out = new Uint8Array(8)
+  writeLocation(out, 0, loc)
+  return out
+}
+
+export function readLocation(bytes: Uint8Array, at: number): number {
+  let hi = 0
+  let lo = 0
+  for (let i = 0; i < 4; i++) {
+    hi = hi * 256 + (bytes[at + i] as number)
+    lo = lo * 256 + (bytes[at + 4 + i] as number)
+  }
+  return hi * 2 ** 32 + lo
+}
+
+function writeLocation(out: Uint8Array, at: number, loc: number): void {
+  let hi = Math.floor(loc / 2 ** 32)
+  let lo = loc >>> 0
+  for (let i = 3; i >= 0; i--) {
+    out[at + i] = hi & 0xff
+    out[at + 4 + i] = lo & 0xff
+    hi >>>= 8
+    lo >>>= 8
+  }
+}
+
+/**
+ * A stored node's record (ADR 0012): the node's standard encoding, then the 8-byte location of each child it
+ * references by hash, in child order. The children must be stored already: each is a stored reference or a
+ * node with its `loc` set.
+ */
+export function encodeStoredNode(node: TrieNode): Uint8Array {
+  const enc = encodeNode(node)
+  const children = node.kind === BRANCH ? node.children : node.kind === EXTENSION ? [node.child] : []
+  let hashed = 0
+  for (const child of children) if (child !== undefined && childLocation(child) !== undefined) hashed++
+  if (hashed === 0) return enc
+  const out = new Uint8Array(enc.length + 8 * hashed)
+  out.set(enc, 0)
+  let at = enc.length
+  for (const child of children) {
+    if (child === undefined) continue
+    const loc = childLocation(child)
+    if (loc === undefined) continue
+    writeLocation(out, at, loc)
+    at += 8
+  }
+  return out
+}
+
+/** The location of a child referenced by hash; undefined for an embedded child. */
+function childLocation(child: NodeRef): number | undefined {
+  if (child instanceof Uint8Array) {
+    if (child.length !== STORED_REF_BYTES) throw new SteleError(ErrorCode.Internal, 'a trie child referenced by hash without its location')
+    return readLocation(child, 32)
+  }
+  if (encodeNode(child).length < 32) return undefined
+  if (child.loc === undefined) throw new SteleError(ErrorCode.Internal, 'a trie node stored before its child')
+  return child.loc
+}
+
+/** Decodes a record written by encodeStoredNode: children referenced by hash come back as stored references. */
+export function decodeStoredNode(record: Uint8Array, hash: Uint8Array, loc: number): TrieNode {
+  try {
+    const node = decodeNodeAt(record, 0, hash)
+    let at = (node.enc as Uint8Array).length
+    const located = (ref: Uint8Array) => {
+      if (at + 8 > record.length) throw new Error('missing child locations')
+      const out = new Uint8Array(STORED_REF_BYTES)
+      out.set(ref, 0)
+      out.set(record.subarray(at, at + 8), 32)
+      at += 8
+      return out
+    }
+    if (node.kind === BRANCH) {
+      for (let i = 0; i < 16; i++) {
+        const child = node.children[i]
+        if (child instanceof Uint8Array) node.children[i] = located(child)
+      }
+    } else if (node.kind === EXTENSION && node.child instanceof Uint8Array) {
+      node.child = located(node.child)
+    }
+    if (at !== record.length) throw new Error('trailing bytes')
+    node.loc = loc
+    return node
+  } catch (cause) {
+    throw new SteleError(ErrorCode.Storage, 'corrupt trie node', { cause })
+  }
+}
+
 type Item = [start: number, end: number, isList: boolean, next: number]
 
 function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined): TrieNode {
@@ -253,7 +365,7 @@ function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined
       else if (e === s) children[i] = undefined
       else throw new Error(`bad branch child of length ${e - s}`)
     }
-    return { kind: BRANCH, children, enc: self, hash, owner: undefined }
+    return { kind: BRANCH, children, enc: self, hash, owner: undefined, loc: undefined }
   }
   if (items.length !== 2) throw new Error(`trie node with ${items.length} items`)
   const [[ps, pe, pIsList]] = items[0] as [Item, number]
@@ -264,13 +376,13 @@ function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined
   const [[vs, ve, vIsList], vPos] = items[1] as [Item, number]
   if (flag >= 2) {
     if (vIsList) throw new Error('leaf value is a list')
-    return { kind: LEAF, path: nibbles, value: enc.subarray(vs, ve), enc: self, hash, owner: undefined }
+    return { kind: LEAF, path: nibbles, value: enc.subarray(vs, ve), enc: self, hash, owner: undefined, loc: undefined }
   }
   let child: NodeRef
   if (vIsList) child = decodeNodeAt(enc, vPos, undefined)
   else if (ve - vs === 32) child = enc.subarray(vs, ve)
   else throw new Error('bad extension child')
-  return { kind: EXTENSION, path: nibbles, child, enc: self, hash, owner: undefined }
+  return { kind: EXTENSION, path: nibbles, child, enc: self, hash, owner: undefined, loc: undefined }
 }
 
 function listBounds(enc: Uint8Array, pos: number): [number, number] {
