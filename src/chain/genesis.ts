@@ -58,7 +58,10 @@ export function parseGenesis(json: unknown): Genesis {
   const alloc = new Map<Hex, GenesisAccount>()
   const rawAlloc = (g.alloc ?? {}) as Record<string, Record<string, unknown>>
   if (typeof rawAlloc !== 'object' || Array.isArray(rawAlloc)) fail('genesis.alloc must be an object')
-  for (const [address, account] of Object.entries(rawAlloc)) {
+  // for-in rather than Object.entries: a 1M-account genesis would build a million [key, value] pairs first.
+  for (const address in rawAlloc) {
+    if (!Object.hasOwn(rawAlloc, address)) continue
+    const account = rawAlloc[address] as Record<string, unknown>
     const key = normalizeAddress(address, `alloc address ${address}`)
     if (typeof account !== 'object' || account === null) fail(`alloc ${address} must be an object`)
     // Accounts without storage share one empty map: a million empty Maps (a 1M-account genesis) cost about 250 MB.
