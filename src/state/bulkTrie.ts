@@ -6,8 +6,8 @@ import { BRANCH, EXTENSION, LEAF, bytesToNibbles, encodeNode, type NodeRef, type
  * Builds a trie from entries sorted by (32-byte) key in one pass, encoding and hashing each node once and
  * handing it to `emit` as soon as its subtree is complete (children before parents), so memory stays
  * proportional to the trie depth: the genesis path for a large allocation. `emit` returns the reference the
- * parent keeps (the stored reference, with the node's location). Returns the root: its hash, or without
- * `emit`, what the root's `emit` returned.
+ * parent keeps (the stored reference, with the node's location). Returns the root: what the root's `emit`
+ * returned, or without `emit`, its hash.
  */
 export function buildTrieFromSorted(
   count: number,

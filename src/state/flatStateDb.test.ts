@@ -393,3 +393,50 @@ test('a data directory whose trie nodes are keyed by hash (before ADR 0012) is r
   orphan.write(new WriteBatch().put('meta', STATE_HEAD_KEY, root))
   assert.throws(() => createFlatStateDb(orphan), new RegExp(bytesToHex(root).slice(2, 10)))
 })
+
+test('only the latest prepareCommit of an overlay may be applied: persisting gave its trie nodes new locations', async () => {
+  const store = createMemoryStore()
+  const db = createFlatStateDb(store)
+  const overlay = db.overlay()
+  for (let i = 0; i < 6; i++) await overlay.stateManager.putAccount(ADDRESSES[i] as Address, new Account(0n, 1000n + BigInt(i)))
+  const earlier = await overlay.prepareCommit(new WriteBatch())
+  const batch = new WriteBatch()
+  const latest = await overlay.prepareCommit(batch)
+  assert.throws(() => earlier.apply(), /later prepareCommit/)
+  store.write(batch)
+  latest.apply()
+  const reader = db.reader(latest.root)
+  assert.equal((await reader?.account((ADDRESSES[5] as Address).bytes))?.balance, 1005n)
+  assert.equal((await reader?.proof((ADDRESSES[5] as Address).bytes, []))?.balance, 1005n)
+})
+
+test('after a reopen, new blocks get new locations and every older root still reads (LMDB)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stele-flat-reopen-'))
+  try {
+    const roots: Uint8Array[] = []
+    const commitBlock = async (db: StateDb, store: KvStore, block: number) => {
+      const overlay = db.overlay()
+      for (let i = 0; i < 6; i++) await overlay.stateManager.putAccount(ADDRESSES[i] as Address, new Account(BigInt(block), 100n * BigInt(block) + BigInt(i)))
+      const batch = new WriteBatch()
+      const commit = await overlay.prepareCommit(batch)
+      await store.writeBehind(batch)
+      commit.apply()
+      roots.push(commit.root)
+    }
+    let store = openLmdbStore(dir)
+    await commitBlock(createFlatStateDb(store), store, 1)
+    await commitBlock(createFlatStateDb(store), store, 2)
+    await store.close()
+    store = openLmdbStore(dir)
+    const db = createFlatStateDb(store)
+    await commitBlock(db, store, 3)
+    for (const [n, root] of roots.entries()) {
+      const reader = db.reader(root)
+      assert.ok(reader, `root of block ${n + 1}`)
+      assert.equal((await reader.account((ADDRESSES[4] as Address).bytes))?.balance, 100n * BigInt(n + 1) + 4n)
+    }
+    await store.close()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

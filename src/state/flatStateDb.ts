@@ -38,7 +38,8 @@ export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = 
     epoch: 0,
   }
   if (!equalBytes(head.root, EMPTY_ROOT)) {
-    if (!nodes.hasRoot(head.root)) {
+    head.ref = nodes.rootRef(head.root)
+    if (head.ref === undefined) {
       throw new SteleError(
         ErrorCode.Storage,
         store.get('trie', head.root) !== undefined
@@ -46,7 +47,6 @@ export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = 
           : `the state head ${bytesToHex(head.root)} has no trie in the store`,
       )
     }
-    head.ref = head.root
   }
   const ctx: StateContext = {
     store,

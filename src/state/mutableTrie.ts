@@ -203,7 +203,7 @@ export class MutableTrie {
     return this.extension(path, ref)
   }
 
-  /** After the session's nodes are durable: they become shared, and children are held by hash only. */
+  /** After the session's nodes are durable: they become shared, and children are held by stored reference only. */
   static release(nodes: TrieNode[]): void {
     for (const node of nodes) {
       node.owner = undefined

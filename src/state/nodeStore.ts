@@ -11,6 +11,7 @@ import {
   nodeHash,
   readLocation,
   refHash,
+  storedRef,
   type NodeRef,
   type TrieNode,
 } from './trieNode.js'
@@ -20,15 +21,20 @@ import type { NodeLoader } from './mutableTrie.js'
  * Trie nodes by location (ADR 0012): `trieNodes` maps an 8-byte location, assigned in write order, to the
  * node's record (its standard encoding and its children's locations); `trieRoots` maps each committed
  * trie root's hash to its location. A block's new nodes thus land at the right edge of the B-tree.
+ * One NodeStore per store: it hands out locations from a counter read when it is created.
  */
 export interface NodeStore extends NodeLoader {
   /**
-   * Adds a trie session's new nodes (MutableTrie.newNodes: root first) to the batch. Each node stored (32
-   * bytes or more, or the root) gets the next location, children before parents; the root is indexed.
+   * Adds a trie session's new nodes to the batch, given parents before children (MutableTrie.newNodes). Each
+   * node stored (32 bytes or more, or the root) gets the next location in its `loc`, children first, and
+   * the root is indexed. Persisting the same nodes again gives them new locations: only the batch of the
+   * latest call may be written (stateOverlay.prepareCommit enforces that for its own).
    */
   persist(batch: WriteBatch, nodes: readonly TrieNode[], top: NodeRef | undefined): void
   /** The next location, for a bulk build that writes its nodes itself (children first). */
   allocate(): number
+  /** The stored reference of a committed trie root, or undefined when no committed trie has it. */
+  rootRef(root: Uint8Array): Uint8Array | undefined
   /** True when a committed trie has this root hash. */
   hasRoot(root: Uint8Array): boolean
   /** Makes committed nodes (already durable) available from memory. */
@@ -46,8 +52,8 @@ export interface NodeCacheLimits {
 }
 
 /**
- * Heap held by a cached node, estimated from its encoding: each 32-byte child reference is a Uint8Array
- * of its own (about 250 bytes with its ArrayBuffer), so a full branch (532 encoded bytes) holds about
+ * Heap held by a cached node, estimated from its encoding: each child reference (hash and location) is a
+ * Uint8Array of its own (about 250 bytes with its ArrayBuffer), so a full branch (532 encoded bytes) holds about
  * 4.5 KB and a two-child one about 1 KB (heap snapshots of a dev node: ~50,000 small nodes took ~50 MB).
  * Counting nodes alone would let 50,000 full branches of a large trie take about 220 MB.
  */
@@ -107,7 +113,7 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
       }
       const record = store.get('trieNodes', locationKey(loc))
       if (record === undefined) throw missing(ref)
-      const node = decodeStoredNode(record, refHash(ref).slice(), loc)
+      const node = decodeStoredNode(record, ref.slice(0, 32), loc)
       if (node.kind !== LEAF) add(loc, node)
       return node
     },
@@ -122,6 +128,10 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
       }
     },
     allocate: () => next++,
+    rootRef(root) {
+      const loc = store.get('trieRoots', root)
+      return loc === undefined ? undefined : storedRef(root, readLocation(loc, 0))
+    },
     hasRoot: (root) => store.get('trieRoots', root) !== undefined,
     remember(nodes) {
       for (const node of nodes) {

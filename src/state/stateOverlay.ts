@@ -78,6 +78,8 @@ export class FlatStateManager implements StateManagerInterface {
 
   private undo: (() => void)[] = []
   private marks: number[] = []
+  /** prepareCommit calls so far: persisting gives the new trie nodes locations, so only the latest may apply. */
+  private prepares = 0
   private txOriginal = new Map<string, Uint8Array>()
 
   private dirtyAccounts = new Set<string>()
@@ -309,6 +311,7 @@ export class FlatStateManager implements StateManagerInterface {
     if (!this.base.isHead()) {
       throw new SteleError(ErrorCode.Storage, 'the overlay is not on the head state any more', { details: { base: bytesToHex(this.base.root) } })
     }
+    const generation = ++this.prepares
     const bulk = this.isBulk()
     let root: Uint8Array
     let bulkRoot: Uint8Array | undefined
@@ -355,6 +358,7 @@ export class FlatStateManager implements StateManagerInterface {
       root,
       apply: () => {
         if (applied) return
+        if (generation !== this.prepares) throw new SteleError(ErrorCode.Internal, 'a later prepareCommit on this overlay replaced this one')
         applied = true
         moveHead(root, bulk ? bulkRoot : this.accountTrie.rootRef(), baseRoot)
         MutableTrie.release(fresh)

@@ -15,9 +15,18 @@ export type NodeRef = TrieNode | Uint8Array
 /** Bytes of a stored reference: hash (32) ‖ location (8, big-endian). */
 export const STORED_REF_BYTES = 40
 
-/** The hash a reference names (a stored reference carries its location after it). */
+/**
+ * The hash a reference names (a stored reference carries its location after it): a copy for a stored
+ * reference. Not a subarray: a view of a small typed array makes V8 move its bytes to a new backing store
+ * first, which cost more than the copy (docs/performance.md, items 21 and 23).
+ */
 export function refHash(ref: Uint8Array): Uint8Array {
-  return ref.length === STORED_REF_BYTES ? ref.subarray(0, 32) : ref
+  return ref.length === STORED_REF_BYTES ? ref.slice(0, 32) : ref
+}
+
+/** Writes the 32-byte hash a reference names at `offset`, without a view or a copy of the reference. */
+function writeRefHash(out: Uint8Array, offset: number, ref: Uint8Array): void {
+  for (let i = 0; i < 32; i++) out[offset + i] = ref[i] as number
 }
 
 export const BRANCH = 0
@@ -157,7 +166,7 @@ function encodeBranch(children: (NodeRef | undefined)[]): Uint8Array {
     if (ref === undefined) out[offset++] = 0x80
     else if (ref.length >= 32) {
       out[offset++] = 0xa0
-      out.set(refHash(ref), offset)
+      writeRefHash(out, offset, ref)
       offset += 32
     } else {
       out.set(ref, offset)
@@ -170,16 +179,17 @@ function encodeBranch(children: (NodeRef | undefined)[]): Uint8Array {
 
 /** How a parent refers to a child: the embedded encoding when shorter than 32 bytes, else its hash. */
 function encodeRef(ref: NodeRef): Uint8Array {
-  if (ref instanceof Uint8Array) return encodeHashString(refHash(ref))
+  if (ref instanceof Uint8Array) return encodeHashString(ref)
   const enc = encodeNode(ref)
   return enc.length < 32 ? enc : encodeHashString(nodeHash(ref))
 }
 
 
-function encodeHashString(hash: Uint8Array): Uint8Array {
+/** RLP of a reference's 32-byte hash (a stored reference's location is not part of it). */
+function encodeHashString(ref: Uint8Array): Uint8Array {
   const out = new Uint8Array(33)
   out[0] = 0xa0
-  out.set(hash, 1)
+  writeRefHash(out, 1, ref)
   return out
 }
 
@@ -226,20 +236,6 @@ function hexPrefix(path: Uint8Array, leaf: boolean): Uint8Array {
   }
   for (let o = 1; i < path.length; i += 2, o++) out[o] = ((path[i] as number) << 4) | (path[i + 1] as number)
   return out
-}
-
-/**
- * Decodes a stored node. Children are hash references, or embedded nodes decoded in place; byte strings
- * are views into `enc`, which stays alive with the node anyway.
- */
-export function decodeNode(enc: Uint8Array, hash: Uint8Array | undefined): TrieNode {
-  try {
-    const node = decodeNodeAt(enc, 0, hash)
-    if (node.enc?.length !== enc.length) throw new Error('trailing bytes')
-    return node
-  } catch (cause) {
-    throw new SteleError(ErrorCode.Storage, 'corrupt trie node', { cause })
-  }
 }
 
 /** A stored reference to a node: its hash, then its location (ADR 0012). */
