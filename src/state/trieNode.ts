@@ -314,25 +314,10 @@ function childLocation(child: NodeRef): number | undefined {
 /** Decodes a record written by encodeStoredNode: children referenced by hash come back as stored references. */
 export function decodeStoredNode(record: Uint8Array, hash: Uint8Array, loc: number): TrieNode {
   try {
-    const node = decodeNodeAt(record, 0, hash)
-    let at = (node.enc as Uint8Array).length
-    const located = (ref: Uint8Array) => {
-      if (at + 8 > record.length) throw new Error('missing child locations')
-      const out = new Uint8Array(STORED_REF_BYTES)
-      out.set(ref, 0)
-      out.set(record.subarray(at, at + 8), 32)
-      at += 8
-      return out
-    }
-    if (node.kind === BRANCH) {
-      for (let i = 0; i < 16; i++) {
-        const child = node.children[i]
-        if (child instanceof Uint8Array) node.children[i] = located(child)
-      }
-    } else if (node.kind === EXTENSION && node.child instanceof Uint8Array) {
-      node.child = located(node.child)
-    }
-    if (at !== record.length) throw new Error('trailing bytes')
+    listAt(record, 0)
+    locationAt = item[3] as number
+    const node = decodeNodeAt(record, 0, hash, true)
+    if (locationAt !== record.length) throw new Error('trailing bytes')
     node.loc = loc
     return node
   } catch (cause) {
@@ -340,74 +325,124 @@ export function decodeStoredNode(record: Uint8Array, hash: Uint8Array, loc: numb
   }
 }
 
-type Item = [start: number, end: number, isList: boolean, next: number]
+/**
+ * The last item read by itemAt or listAt: start, end, is a list (1 or 0), and where the next item starts.
+ * Shared scratch, read into locals before the next call: decoding allocates nothing per item.
+ */
+const item = new Int32Array(4)
+/** decodeStoredNode's next unread child location in the record. */
+let locationAt = 0
 
-function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined): TrieNode {
-  const [start, end, isList, next] = itemBounds(enc, pos)
-  if (!isList) throw new Error('a trie node must be a list')
-  const items: [Item, number][] = []
-  let at = start
-  while (at < end) {
-    const item = itemBounds(enc, at)
-    items.push([item, at])
-    at = item[3]
+/**
+ * Decodes the node at `pos`; strings are views into `enc`. At the top of a stored record (`stored`), each
+ * child referenced by hash becomes a stored reference with the next location. An embedded node is shorter
+ * than a hash reference, so it never holds one.
+ */
+function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined, stored: boolean): TrieNode {
+  listAt(enc, pos)
+  const start = item[0] as number
+  const end = item[1] as number
+  const next = item[3] as number
+  let count = 0
+  for (let at = start; at < end; count++) {
+    itemAt(enc, at)
+    at = item[3] as number
+    if (at > end) throw new Error('list overruns')
   }
-  if (at !== end) throw new Error('list overruns')
   const self = enc.subarray(pos, next)
-  if (items.length === 17) {
+  if (count === 17) {
     const children: (NodeRef | undefined)[] = new Array(16)
+    let at = start
     for (let i = 0; i < 16; i++) {
-      const [[s, e, childIsList], childPos] = items[i] as [Item, number]
-      if (childIsList) children[i] = decodeNodeAt(enc, childPos, undefined)
-      else if (e - s === 32) children[i] = enc.subarray(s, e)
+      itemAt(enc, at)
+      const s = item[0] as number
+      const e = item[1] as number
+      const childIsList = item[2] === 1
+      const childNext = item[3] as number
+      if (childIsList) children[i] = decodeNodeAt(enc, at, undefined, false)
+      else if (e - s === 32) children[i] = stored ? storedChild(enc, s) : enc.subarray(s, e)
       else if (e === s) children[i] = undefined
       else throw new Error(`bad branch child of length ${e - s}`)
+      at = childNext
     }
     return { kind: BRANCH, children, enc: self, hash, owner: undefined, loc: undefined }
   }
-  if (items.length !== 2) throw new Error(`trie node with ${items.length} items`)
-  const [[ps, pe, pIsList]] = items[0] as [Item, number]
-  if (pIsList || pe === ps) throw new Error('bad node path')
+  if (count !== 2) throw new Error(`trie node with ${count} items`)
+  itemAt(enc, start)
+  const ps = item[0] as number
+  const pe = item[1] as number
+  const vPos = item[3] as number
+  if (item[2] === 1 || pe === ps) throw new Error('bad node path')
   const flag = (enc[ps] as number) >> 4
-  const odd = flag & 1
-  const nibbles = bytesToNibbles(enc.subarray(ps, pe)).subarray(odd ? 1 : 2)
-  const [[vs, ve, vIsList], vPos] = items[1] as [Item, number]
+  const path = pathNibbles(enc, ps, pe, (flag & 1) === 1)
+  itemAt(enc, vPos)
+  const vs = item[0] as number
+  const ve = item[1] as number
+  const vIsList = item[2] === 1
   if (flag >= 2) {
     if (vIsList) throw new Error('leaf value is a list')
-    return { kind: LEAF, path: nibbles, value: enc.subarray(vs, ve), enc: self, hash, owner: undefined, loc: undefined }
+    return { kind: LEAF, path, value: enc.subarray(vs, ve), enc: self, hash, owner: undefined, loc: undefined }
   }
   let child: NodeRef
-  if (vIsList) child = decodeNodeAt(enc, vPos, undefined)
-  else if (ve - vs === 32) child = enc.subarray(vs, ve)
+  if (vIsList) child = decodeNodeAt(enc, vPos, undefined, false)
+  else if (ve - vs === 32) child = stored ? storedChild(enc, vs) : enc.subarray(vs, ve)
   else throw new Error('bad extension child')
-  return { kind: EXTENSION, path: nibbles, child, enc: self, hash, owner: undefined, loc: undefined }
+  return { kind: EXTENSION, path, child, enc: self, hash, owner: undefined, loc: undefined }
 }
 
-function listBounds(enc: Uint8Array, pos: number): [number, number] {
+/** The hash at `at` and the record's next child location, as one stored reference. */
+function storedChild(enc: Uint8Array, at: number): Uint8Array {
+  if (locationAt + 8 > enc.length) throw new Error('missing child locations')
+  const out = new Uint8Array(STORED_REF_BYTES)
+  for (let k = 0; k < 32; k++) out[k] = enc[at + k] as number
+  for (let k = 0; k < 8; k++) out[32 + k] = enc[locationAt + k] as number
+  locationAt += 8
+  return out
+}
+
+/** The nibbles of a hex-prefixed path (its first byte holds the flag, and with `odd`, the first nibble). */
+function pathNibbles(enc: Uint8Array, start: number, end: number, odd: boolean): Uint8Array {
+  const out = new Uint8Array((end - start - 1) * 2 + (odd ? 1 : 0))
+  let k = 0
+  if (odd) out[k++] = (enc[start] as number) & 15
+  for (let i = start + 1; i < end; i++) {
+    const b = enc[i] as number
+    out[k++] = b >> 4
+    out[k++] = b & 15
+  }
+  return out
+}
+
+function listAt(enc: Uint8Array, pos: number): void {
   const b = enc[pos]
   if (b === undefined || b < 0xc0) throw new Error('expected a list')
-  if (b <= 0xf7) return [pos + 1, pos + 1 + (b - 0xc0)]
+  if (b <= 0xf7) {
+    setItem(pos + 1, pos + 1 + (b - 0xc0), 1)
+    return
+  }
   const lenLen = b - 0xf7
   const length = readLength(enc, pos + 1, lenLen)
-  return [pos + 1 + lenLen, pos + 1 + lenLen + length]
+  setItem(pos + 1 + lenLen, pos + 1 + lenLen + length, 1)
 }
 
-function itemBounds(enc: Uint8Array, pos: number): Item {
+function itemAt(enc: Uint8Array, pos: number): void {
   const b = enc[pos]
   if (b === undefined) throw new Error('truncated')
-  if (b < 0x80) return [pos, pos + 1, false, pos + 1]
-  if (b <= 0xb7) {
-    const end = pos + 1 + (b - 0x80)
-    return [pos + 1, end, false, end]
-  }
-  if (b < 0xc0) {
+  if (b < 0x80) setItem(pos, pos + 1, 0)
+  else if (b <= 0xb7) setItem(pos + 1, pos + 1 + (b - 0x80), 0)
+  else if (b < 0xc0) {
     const lenLen = b - 0xb7
     const start = pos + 1 + lenLen
-    const end = start + readLength(enc, pos + 1, lenLen)
-    return [start, end, false, end]
-  }
-  const [start, end] = listBounds(enc, pos)
-  return [start, end, true, end]
+    setItem(start, start + readLength(enc, pos + 1, lenLen), 0)
+  } else listAt(enc, pos)
+}
+
+/** A string's or list's bounds; the next item starts where it ends. */
+function setItem(start: number, end: number, isList: 0 | 1): void {
+  item[0] = start
+  item[1] = end
+  item[2] = isList
+  item[3] = end
 }
 
 function readLength(enc: Uint8Array, pos: number, lenLen: number): number {
