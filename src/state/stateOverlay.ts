@@ -417,11 +417,9 @@ export class FlatStateManager implements StateManagerInterface {
     flush(1)
     // A trie of n random keys has about n leaves and n/15 inner nodes.
     const nodes = new PackedEntries(8, this.accounts.size * 1.08 + 64)
-    // A full branch's record is 532 + 16 * 8 bytes; PackedEntries copies it at once.
-    const scratch = new Uint8Array(1024)
     const root = this.bulkAccountRoot((node, hash) => {
       node.loc = this.ctx.nodes.allocate()
-      nodes.add(locationKey(node.loc), encodeStoredNode(node, scratch))
+      nodes.add(locationKey(node.loc), encodeStoredNode(node))
       return storedRef(hash, node.loc)
     })
     // Hex keys of equal length sort like the addresses themselves.

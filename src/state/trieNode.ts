@@ -277,28 +277,30 @@ function writeLocation(out: Uint8Array, at: number, loc: number): void {
 /**
  * A stored node's record (ADR 0012): the node's standard encoding, then the 8-byte location of each child it
  * references by hash, in child order. The children must be stored already: each is a stored reference or a
- * node with its `loc` set. With `scratch` (large enough), the record is written there and a view returned,
- * for a caller that copies it at once (the genesis bulk path: no array per node).
+ * node with its `loc` set.
  */
-export function encodeStoredNode(node: TrieNode, scratch?: Uint8Array): Uint8Array {
+export function encodeStoredNode(node: TrieNode): Uint8Array {
   const enc = encodeNode(node)
-  const children = node.kind === BRANCH ? node.children : node.kind === EXTENSION ? [node.child] : []
+  if (node.kind === LEAF) return enc
   let hashed = 0
-  for (const child of children) if (child !== undefined && childLocation(child) !== undefined) hashed++
-  if (hashed === 0) return enc
-  const length = enc.length + 8 * hashed
-  const out = scratch !== undefined && scratch.length >= length ? scratch.subarray(0, length) : new Uint8Array(length)
-  out.set(enc, 0)
-  let at = enc.length
-  for (const child of children) {
-    if (child === undefined) continue
-    const loc = childLocation(child)
-    if (loc === undefined) continue
-    writeLocation(out, at, loc)
-    at += 8
+  if (node.kind === EXTENSION) {
+    const loc = childLocation(node.child)
+    if (loc !== undefined) childLocations[hashed++] = loc
+  } else {
+    for (const child of node.children) {
+      const loc = child === undefined ? undefined : childLocation(child)
+      if (loc !== undefined) childLocations[hashed++] = loc
+    }
   }
+  if (hashed === 0) return enc
+  const out = new Uint8Array(enc.length + 8 * hashed)
+  out.set(enc, 0)
+  for (let i = 0; i < hashed; i++) writeLocation(out, enc.length + 8 * i, childLocations[i] as number)
   return out
 }
+
+/** encodeStoredNode's scratch: the locations of a node's hashed children, at most 16. */
+const childLocations = new Float64Array(16)
 
 /** The location of a child referenced by hash; undefined for an embedded child. */
 function childLocation(child: NodeRef): number | undefined {
