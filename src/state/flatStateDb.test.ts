@@ -440,3 +440,26 @@ test('after a reopen, new blocks get new locations and every older root still re
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('an overlay whose commit applied gives no presence hint to its trie: deleted accounts put back give the root of a fresh overlay', async () => {
+  const store = createMemoryStore()
+  const db = createFlatStateDb(store)
+  const addresses = Array.from({ length: 300 }, (_, i) => new Address(keccak256(Uint8Array.of(7, i >> 8, i & 255)).subarray(12)))
+  const commit = async (overlay: ReturnType<StateDb['overlay']>) => {
+    const batch = new WriteBatch()
+    const prepared = await overlay.prepareCommit(batch)
+    store.write(batch)
+    prepared.apply()
+  }
+  const genesis = db.overlay()
+  for (const a of addresses) await genesis.stateManager.putAccount(a, new Account(0n, 5n))
+  await commit(genesis)
+  // Deleting many leaves folds siblings into their parents' places, where a stale hint would overwrite them.
+  const reused = db.overlay()
+  for (const a of addresses.slice(0, 120)) await reused.stateManager.deleteAccount(a)
+  await commit(reused)
+  for (const a of addresses.slice(0, 120)) await reused.stateManager.putAccount(a, new Account(1n, 9n))
+  const fresh = db.overlay()
+  for (const a of addresses.slice(0, 120)) await fresh.stateManager.putAccount(a, new Account(1n, 9n))
+  assert.equal(bytesToHex(await reused.computeRoot()), bytesToHex(await fresh.computeRoot()))
+})

@@ -118,3 +118,31 @@ test('lmdb writeBehind: reads see a batch at once, in order with later batches, 
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('lmdb get: each value is its own copy, of its own length, whatever was read after it; a plain put is copied, an owned one kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stele-kv-'))
+  try {
+    const store = openLmdbStore(dir)
+    const long = new Uint8Array(700).map((_, i) => i & 255)
+    store.write(new WriteBatch().put('trieNodes', k(1), long).put('trieNodes', k(2), k(5, 6, 7)).put('trieNodes', k(3), new Uint8Array(0)))
+    const first = store.get('trieNodes', k(1)) as Uint8Array
+    const second = store.get('trieNodes', k(2)) as Uint8Array
+    assert.deepEqual(second, k(5, 6, 7))
+    assert.deepEqual(first, long, 'the first value survives the read after it')
+    assert.deepEqual(store.get('trieNodes', k(3)), new Uint8Array(0))
+    first[0] = 99
+    assert.equal((store.get('trieNodes', k(1)) as Uint8Array)[0], 0, 'a caller cannot change what the next read sees')
+    // Pending writeBehind values are what reads return until they are written.
+    const plain = k(1, 1)
+    const owned = k(2, 2)
+    const written = store.writeBehind(new WriteBatch().put('meta', k(8), plain).putOwned('meta', k(9), owned))
+    plain[0] = 7
+    assert.deepEqual(store.get('meta', k(8)), k(1, 1))
+    assert.equal(store.get('meta', k(9)), owned)
+    await written
+    assert.deepEqual(store.get('meta', k(9)), k(2, 2))
+    await store.close()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

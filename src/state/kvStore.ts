@@ -55,16 +55,25 @@ export const KV_SPACES = [
 ] as const
 export type KvSpace = (typeof KV_SPACES)[number]
 
-export type KvOp = { space: KvSpace; key: Uint8Array; value: Uint8Array | undefined }
+/** `owned`: nothing writes to `value` again, so a store may keep it as it is instead of a copy. */
+export type KvOp = { space: KvSpace; key: Uint8Array; value: Uint8Array | undefined; owned: boolean }
 
 export class WriteBatch {
   readonly ops: KvOp[] = []
   put(space: KvSpace, key: Uint8Array, value: Uint8Array): this {
-    this.ops.push({ space, key, value })
+    this.ops.push({ space, key, value, owned: false })
+    return this
+  }
+  /**
+   * A put whose value nothing will write to again (a fresh encoding): the store keeps it without a copy
+   * until it is written. A copy of a 400-byte trie record costs an off-heap allocation (docs/performance.md, item 24).
+   */
+  putOwned(space: KvSpace, key: Uint8Array, value: Uint8Array): this {
+    this.ops.push({ space, key, value, owned: true })
     return this
   }
   del(space: KvSpace, key: Uint8Array): this {
-    this.ops.push({ space, key, value: undefined })
+    this.ops.push({ space, key, value: undefined, owned: false })
     return this
   }
   get size(): number {
@@ -132,8 +141,13 @@ export function openLmdbStore(path: string): KvStore {
         const entry = pending.get(space)?.get(latin1OfBytes(key))
         if (entry !== undefined) return entry.value
       }
-      const value = db(space).get(key)
-      return value === undefined ? undefined : new Uint8Array(value)
+      // lmdb-js's `get` copies the value out of its read buffer into a new Buffer; reading the buffer in
+      // place and copying once saves an off-heap allocation per read (its `length` is the value's size).
+      const value = db(space).getBinaryFast(key)
+      if (value === undefined) return undefined
+      const out = new Uint8Array(value.length)
+      out.set(value.subarray(0, value.length))
+      return out
     },
     range(space, start, end, options = {}) {
       const written = pendingCount > 0 ? pending.get(space) : undefined
@@ -163,8 +177,9 @@ export function openLmdbStore(path: string): KvStore {
         if (op.key.length === 0 || op.key.length > MAX_KEY_BYTES) throw new SteleError(ErrorCode.Internal, `a store key of ${op.key.length} bytes`, { details: { space: op.space } })
       }
       const seq = ++writeSeq
-      // Copied once: lmdb-js reads the value on its write thread, so the caller's array must not change under it.
-      const ops = batch.ops.map((op) => ({ space: op.space, key: op.key, value: op.value?.slice() }))
+      // Copied once unless owned: lmdb-js reads the value on its write thread, so the caller's array must not
+      // change under it.
+      const ops = batch.ops.map((op) => ({ space: op.space, key: op.key, value: op.owned ? op.value : op.value?.slice() }))
       const keys: [Map<string, PendingEntry>, string][] = []
       for (const op of ops) {
         let space = pending.get(op.space)
@@ -312,7 +327,7 @@ export function createMemoryStore(): KvStore {
   const write = (batch: WriteBatch) => {
     for (const op of batch.ops) {
       if (op.value === undefined) space(op.space).delete(latin1OfBytes(op.key))
-      else space(op.space).set(latin1OfBytes(op.key), op.value.slice())
+      else space(op.space).set(latin1OfBytes(op.key), op.owned ? op.value : op.value.slice())
     }
   }
   return {

@@ -6,6 +6,8 @@ import { bytesToHex } from '../primitives/bytes.js'
 import { createMemoryStore, WriteBatch } from './kvStore.js'
 import { createNodeStore } from './nodeStore.js'
 import { EMPTY_ROOT, MutableTrie, trieProof } from './mutableTrie.js'
+import { LEAF } from './trieNode.js'
+import { keccak256 } from '../crypto/keccak.js'
 
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
 console.log(`mutableTrie.test: FUZZ_SEED=${seed}`)
@@ -75,4 +77,78 @@ test('an emptied trie has the empty root, and a single small leaf is still hashe
   assert.equal(root.length, 32)
   trie.del(key)
   assert.deepEqual(trie.rootHash(), EMPTY_ROOT)
+})
+
+// A small pool of keys, so that batches update and delete keys the committed trie holds.
+const poolKeys = Array.from({ length: 24 }, (_, i) => {
+  const key = new Uint8Array(32).fill(i * 11)
+  // Shared prefixes of 0, 1 and 30 bytes: extensions, deep branches and short leaves.
+  const shared = [0, 1, 30][i % 3] as number
+  for (let j = shared; j < 32; j++) key[j] = (i * 37 + j * 101) & 255
+  return key
+})
+const poolOpArb = fc.record({ put: fc.boolean(), k: fc.nat(poolKeys.length - 1), value: valueArb })
+
+test('property: puts with the presence hint (the key is in the committed trie) give the roots of @ethereumjs/mpt', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.array(poolOpArb, { maxLength: 30 }), { minLength: 1, maxLength: 6 }), async (batches) => {
+      const store = createMemoryStore()
+      const nodes = createNodeStore(store, { maxNodes: 4, maxBytes: 1 << 20 })
+      const reference = new MerklePatriciaTrie({ useKeyHashing: false })
+      let root: Uint8Array = EMPTY_ROOT
+      const committed = new Set<number>()
+      for (const ops of batches) {
+        const trie = new MutableTrie(nodes, root)
+        // The hint describes the trie the session started from, even after this session deleted the key.
+        const atStart = new Set(committed)
+        for (const op of ops) {
+          const key = poolKeys[op.k] as Uint8Array
+          if (op.put) {
+            trie.put(key, op.value, atStart.has(op.k))
+            await reference.put(key, op.value)
+            committed.add(op.k)
+          } else {
+            trie.del(key)
+            await reference.del(key)
+            committed.delete(op.k)
+          }
+        }
+        root = trie.rootHash()
+        assert.equal(bytesToHex(root), bytesToHex(reference.root()))
+        const batch = new WriteBatch()
+        const fresh = trie.newNodes()
+        nodes.persist(batch, fresh, trie.rootRef())
+        store.write(batch)
+        MutableTrie.release(fresh)
+        nodes.remember(fresh)
+      }
+    }),
+    { seed, numRuns: 80, includeErrorInReport: true },
+  )
+})
+
+test('a put with the presence hint replaces a committed leaf without reading it', () => {
+  const store = createMemoryStore()
+  const nodes = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 })
+  const keys = Array.from({ length: 300 }, (_, i) => keccak256(Uint8Array.of(i >> 8, i & 255)))
+  const first = new MutableTrie(nodes, undefined)
+  for (const key of keys) first.put(key, Uint8Array.of(1, 2, 3))
+  const root = first.rootHash()
+  const batch = new WriteBatch()
+  const fresh = first.newNodes()
+  nodes.persist(batch, fresh, first.rootRef())
+  store.write(batch)
+  MutableTrie.release(fresh)
+  nodes.remember(fresh)
+  const loadedKinds: number[] = []
+  const counting = { load: (ref: Uint8Array) => { const node = nodes.load(ref); loadedKinds.push(node.kind); return node } }
+  const hinted = new MutableTrie(counting, root)
+  const plain = new MutableTrie(nodes, root)
+  for (const key of keys.slice(0, 100)) {
+    hinted.put(key, Uint8Array.of(9), true)
+    plain.put(key, Uint8Array.of(9))
+  }
+  assert.equal(bytesToHex(hinted.rootHash()), bytesToHex(plain.rootHash()))
+  assert.equal(loadedKinds.filter((kind) => kind === LEAF).length, 0, 'no leaf was read')
+  assert.ok(loadedKinds.length > 0, 'the branches above them were read')
 })

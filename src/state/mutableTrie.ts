@@ -7,6 +7,7 @@ import {
   LEAF,
   bytesToNibbles,
   encodeNode,
+  isLeafRef,
   isNode,
   nodeHash,
   refHash,
@@ -50,9 +51,15 @@ export class MutableTrie {
     return trieGet(this.loader, this.root, key)
   }
 
-  put(key: Uint8Array, value: Uint8Array): void {
+  /**
+   * Sets `key` to `value`. `present` says the key is in the trie this session started from (the caller knows
+   * it from flat state). A committed leaf met on the key's path is then the key's own leaf: committed nodes
+   * keep the place they had in that trie, so it is replaced without being read (stored references mark
+   * leaves, trieNode.ts). Pass false when unsure; the hint must not be given once the trie has moved on from that start.
+   */
+  put(key: Uint8Array, value: Uint8Array, present = false): void {
     const nibbles = bytesToNibbles(key)
-    this.root = this.insert(this.root, nibbles, 0, value)
+    this.root = this.insert(this.root, nibbles, 0, value, present)
   }
 
   del(key: Uint8Array): void {
@@ -115,13 +122,13 @@ export class MutableTrie {
     return copy as T
   }
 
-  private insert(ref: NodeRef | undefined, key: Uint8Array, depth: number, value: Uint8Array): NodeRef {
+  private insert(ref: NodeRef | undefined, key: Uint8Array, depth: number, value: Uint8Array, present: boolean): NodeRef {
     if (ref === undefined) return this.leaf(key.subarray(depth), value)
     const node = this.resolve(ref)
     if (node.kind === BRANCH) {
       const i = key[depth] as number
       const old = node.children[i]
-      const child = this.insert(old, key, depth + 1, value)
+      const child = present && old instanceof Uint8Array && isLeafRef(old) ? this.leaf(key.subarray(depth + 1), value) : this.insert(old, key, depth + 1, value, present)
       if (!changed(old, child)) return ref
       const out = this.writable(node)
       out.children[i] = child
@@ -143,7 +150,7 @@ export class MutableTrie {
       return c > 0 ? this.extension(rest.subarray(0, c), branch) : branch
     }
     if (c === node.path.length) {
-      const child = this.insert(node.child, key, depth + c, value)
+      const child = this.insert(node.child, key, depth + c, value, present)
       if (!changed(node.child, child)) return ref
       const out = this.writable(node)
       out.child = child
@@ -222,7 +229,7 @@ function detach(ref: NodeRef | undefined): NodeRef | undefined {
   const enc = encodeNode(ref)
   if (enc.length < 32) return ref
   if (ref.loc === undefined) throw new SteleError(ErrorCode.Internal, 'a trie node released before it was stored')
-  return storedRef(nodeHash(ref), ref.loc)
+  return storedRef(nodeHash(ref), ref.loc, ref.kind === LEAF)
 }
 
 function changed(old: NodeRef | undefined, now: NodeRef | undefined): boolean {

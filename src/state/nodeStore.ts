@@ -123,7 +123,7 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
         if (node !== top && encodeNode(node).length < 32) continue
         node.loc = next++
         const key = locationKey(node.loc)
-        batch.put('trieNodes', key, encodeStoredNode(node))
+        batch.putOwned('trieNodes', key, encodeStoredNode(node))
         if (node === top) batch.put('trieRoots', nodeHash(node), key)
       }
     },

@@ -9,7 +9,7 @@ import type { StateOverlay } from './stateDb.js'
 import { BaseState, EMPTY_CODE_HASH, encodeAccount, storageKey, trimLeadingZeros, type StateContext, type StoredAccount } from './baseState.js'
 import { EMPTY_ROOT, MutableTrie } from './mutableTrie.js'
 import { PackedEntries, buildTrieFromSorted, sortPackedKeys } from './bulkTrie.js'
-import { STORED_REF_BYTES, encodeStoredNode, locationKey, refHash, storedRef, type TrieNode } from './trieNode.js'
+import { LEAF, STORED_REF_BYTES, encodeStoredNode, locationKey, refHash, storedRef, type TrieNode } from './trieNode.js'
 import { hexOfBytes } from '../primitives/byteKeys.js'
 
 /** Accounts on the empty root from which the bulk (sorted build) path is used. */
@@ -86,6 +86,8 @@ export class FlatStateManager implements StateManagerInterface {
   private dirtySlots = new Map<string, Set<string>>()
   private rebuildStorage = new Set<string>()
   private accountTrie: MutableTrie
+  /** True until a commit applies: the account trie then no longer starts from `base`, so puts get no presence hint. */
+  private trieOnBase = true
   private storageTries = new Map<string, MutableTrie>()
   private storageRoots = new Map<string, Uint8Array>()
 
@@ -296,7 +298,7 @@ export class FlatStateManager implements StateManagerInterface {
       const hashed = this.hashedAddress(key)
       const value = this.currentAccount(key)
       if (value === null) this.accountTrie.del(hashed)
-      else this.accountTrie.put(hashed, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
+      else this.accountTrie.put(hashed, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }), this.trieOnBase && this.baseAccount(key) !== null)
     }
     this.dirtyAccounts.clear()
     return this.accountTrie.rootHash()
@@ -341,7 +343,7 @@ export class FlatStateManager implements StateManagerInterface {
         batch.del('accounts', address)
         continue
       }
-      if (!bulk) batch.put('accounts', address, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
+      if (!bulk) batch.putOwned('accounts', address, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
       if (entry === undefined) continue
       const trie = this.storageTries.get(key)
       if (trie !== undefined) persist(trie)
@@ -360,6 +362,7 @@ export class FlatStateManager implements StateManagerInterface {
         if (applied) return
         if (generation !== this.prepares) throw new SteleError(ErrorCode.Internal, 'a later prepareCommit on this overlay replaced this one')
         applied = true
+        this.trieOnBase = false
         moveHead(root, bulk ? bulkRoot : this.accountTrie.rootRef(), baseRoot)
         MutableTrie.release(fresh)
         this.ctx.nodes.remember(fresh)
@@ -420,7 +423,7 @@ export class FlatStateManager implements StateManagerInterface {
     const root = this.bulkAccountRoot((node, hash) => {
       node.loc = this.ctx.nodes.allocate()
       nodes.add(locationKey(node.loc), encodeStoredNode(node))
-      return storedRef(hash, node.loc)
+      return storedRef(hash, node.loc, node.kind === LEAF)
     })
     // Hex keys of equal length sort like the addresses themselves.
     const live: string[] = []
@@ -655,6 +658,7 @@ export class FlatStateManager implements StateManagerInterface {
     this.dirtySlots.clear()
     this.rebuildStorage.clear()
     this.accountTrie = new MutableTrie(this.ctx.nodes, this.base.rootRef)
+    this.trieOnBase = true
     this.storageTries.clear()
     this.storageRoots.clear()
   }

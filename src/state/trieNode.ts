@@ -238,12 +238,25 @@ function hexPrefix(path: Uint8Array, leaf: boolean): Uint8Array {
   return out
 }
 
-/** A stored reference to a node: its hash, then its location (ADR 0012). */
-export function storedRef(hash: Uint8Array, loc: number): Uint8Array {
+/**
+ * A stored reference to a node: its hash, then its location (ADR 0012). The location's top bit marks a
+ * leaf (LEAF_FLAG), in memory and in a parent's record: a trie update that knows its key is present can then
+ * replace that leaf without reading it (MutableTrie.put). Locations stay far below 2^55.
+ */
+export function storedRef(hash: Uint8Array, loc: number, leaf = false): Uint8Array {
   const out = new Uint8Array(STORED_REF_BYTES)
   out.set(hash, 0)
   writeLocation(out, 32, loc)
+  if (leaf) out[32] = (out[32] as number) | LEAF_FLAG
   return out
+}
+
+/** In the first byte of a child's location: the child is a leaf. Records written before the flag have none. */
+const LEAF_FLAG = 0x80
+
+/** True for a stored reference flagged as a leaf (false when unknown). */
+export function isLeafRef(ref: Uint8Array): boolean {
+  return ref.length === STORED_REF_BYTES && ((ref[32] as number) & LEAF_FLAG) !== 0
 }
 
 /** A location as the store's 8-byte big-endian key. */
@@ -253,10 +266,11 @@ export function locationKey(loc: number): Uint8Array {
   return out
 }
 
+/** The location at `at`, without the leaf flag. */
 export function readLocation(bytes: Uint8Array, at: number): number {
-  let hi = 0
-  let lo = 0
-  for (let i = 0; i < 4; i++) {
+  let hi = (bytes[at] as number) & ~LEAF_FLAG
+  let lo = bytes[at + 4] as number
+  for (let i = 1; i < 4; i++) {
     hi = hi * 256 + (bytes[at + i] as number)
     lo = lo * 256 + (bytes[at + 4 + i] as number)
   }
@@ -284,33 +298,40 @@ export function encodeStoredNode(node: TrieNode): Uint8Array {
   if (node.kind === LEAF) return enc
   let hashed = 0
   if (node.kind === EXTENSION) {
-    const loc = childLocation(node.child)
-    if (loc !== undefined) childLocations[hashed++] = loc
+    if (childLocation(node.child, hashed)) hashed++
   } else {
     for (const child of node.children) {
-      const loc = child === undefined ? undefined : childLocation(child)
-      if (loc !== undefined) childLocations[hashed++] = loc
+      if (child !== undefined && childLocation(child, hashed)) hashed++
     }
   }
   if (hashed === 0) return enc
   const out = new Uint8Array(enc.length + 8 * hashed)
   out.set(enc, 0)
-  for (let i = 0; i < hashed; i++) writeLocation(out, enc.length + 8 * i, childLocations[i] as number)
+  for (let i = 0; i < hashed; i++) {
+    const at = enc.length + 8 * i
+    writeLocation(out, at, childLocations[i] as number)
+    if (childIsLeaf[i] === 1) out[at] = (out[at] as number) | LEAF_FLAG
+  }
   return out
 }
 
-/** encodeStoredNode's scratch: the locations of a node's hashed children, at most 16. */
+/** encodeStoredNode's scratch: the locations of a node's hashed children (at most 16), and which are leaves. */
 const childLocations = new Float64Array(16)
+const childIsLeaf = new Uint8Array(16)
 
-/** The location of a child referenced by hash; undefined for an embedded child. */
-function childLocation(child: NodeRef): number | undefined {
+/** Records the location of a child referenced by hash in slot `i` of the scratch; false for an embedded child. */
+function childLocation(child: NodeRef, i: number): boolean {
   if (child instanceof Uint8Array) {
     if (child.length !== STORED_REF_BYTES) throw new SteleError(ErrorCode.Internal, 'a trie child referenced by hash without its location')
-    return readLocation(child, 32)
+    childLocations[i] = readLocation(child, 32)
+    childIsLeaf[i] = isLeafRef(child) ? 1 : 0
+    return true
   }
-  if (encodeNode(child).length < 32) return undefined
+  if (encodeNode(child).length < 32) return false
   if (child.loc === undefined) throw new SteleError(ErrorCode.Internal, 'a trie node stored before its child')
-  return child.loc
+  childLocations[i] = child.loc
+  childIsLeaf[i] = child.kind === LEAF ? 1 : 0
+  return true
 }
 
 /** Decodes a record written by encodeStoredNode: children referenced by hash come back as stored references. */
