@@ -102,7 +102,7 @@ export class MutableTrie {
   }
 
   private branch(): BranchNode {
-    return { kind: BRANCH, children: new Array(16).fill(undefined), enc: undefined, hash: undefined, owner: this, loc: undefined }
+    return { kind: BRANCH, children: new Array(16).fill(undefined), enc: undefined, hash: undefined, owner: this, loc: undefined, record: undefined }
   }
 
   /** The node itself when this session owns it (marked dirty), else a dirty copy owned by this session. */
@@ -115,7 +115,7 @@ export class MutableTrie {
     // Literal shapes (not spreads) keep every node object in one hidden class.
     const copy: TrieNode =
       node.kind === BRANCH
-        ? { kind: BRANCH, children: node.children.slice(), enc: undefined, hash: undefined, owner: this, loc: undefined }
+        ? { kind: BRANCH, children: node.children.slice(), enc: undefined, hash: undefined, owner: this, loc: undefined, record: undefined }
         : node.kind === LEAF
           ? { kind: LEAF, path: node.path, value: node.value, enc: undefined, hash: undefined, owner: this, loc: undefined }
           : { kind: EXTENSION, path: node.path, child: node.child, enc: undefined, hash: undefined, owner: this, loc: undefined }

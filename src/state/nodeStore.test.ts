@@ -46,7 +46,7 @@ test('the node cache stays within its node bound', () => {
 
 test('nodeCost grows with the encoding: a full branch costs several times a two-child one', () => {
   const hash = new Uint8Array(32).fill(7)
-  const branch = (children: number): TrieNode => ({ kind: BRANCH, children: Array.from({ length: 16 }, (_, i) => (i < children ? hash : undefined)), enc: undefined, hash: undefined, owner: undefined, loc: undefined })
+  const branch = (children: number): TrieNode => ({ kind: BRANCH, children: Array.from({ length: 16 }, (_, i) => (i < children ? hash : undefined)), enc: undefined, hash: undefined, owner: undefined, loc: undefined, record: undefined })
   assert.ok(nodeCost(branch(16)) > 4 * nodeCost(branch(2)))
 })
 

@@ -46,6 +46,12 @@ interface NodeBase {
 export interface BranchNode extends NodeBase {
   kind: typeof BRANCH
   children: (NodeRef | undefined)[]
+  /**
+   * The allocation `enc` is the start of, with room after it for the locations of the children referenced by
+   * hash: encodeStoredNode fills them in once, instead of copying the encoding into a record (an off-heap
+   * allocation and a copy per stored branch). Undefined when there is no such room.
+   */
+  record: Uint8Array | undefined
 }
 export interface ExtensionNode extends NodeBase {
   kind: typeof EXTENSION
@@ -83,7 +89,7 @@ export function encodeNode(node: TrieNode): Uint8Array {
   } else if (node.kind === EXTENSION) {
     enc = encodeShortNode(node.path, false, encodeRef(node.child), true)
   } else {
-    enc = encodeBranch(node.children)
+    enc = encodeBranch(node)
   }
   node.enc = enc
   node.hash = undefined
@@ -141,36 +147,67 @@ function encodeShortNode(path: Uint8Array, leaf: boolean, second: Uint8Array, se
   return out
 }
 
-// Branches are most of the hashing work: encode them in one pass into one buffer.
-function encodeBranch(children: (NodeRef | undefined)[]): Uint8Array {
-  const refScratch: (Uint8Array | undefined)[] = new Array(16)
+// Branches are most of the hashing work: encode them into one buffer, sized in a first pass that encodes
+// and hashes the children (both cached on them), with room for the stored record's child locations.
+function encodeBranch(node: BranchNode): Uint8Array {
+  const children = node.children
   let payload = 1 // the (always empty) value slot
+  let hashed = 0
   for (let i = 0; i < 16; i++) {
     const child = children[i]
-    let ref: Uint8Array | undefined
-    if (child === undefined) ref = undefined
-    else if (child instanceof Uint8Array) ref = child
-    else {
+    if (child === undefined) payload += 1
+    else if (child instanceof Uint8Array) {
+      payload += 33
+      hashed++
+    } else {
       const enc = encodeNode(child)
-      ref = enc.length < 32 ? enc : nodeHash(child)
+      if (enc.length < 32) payload += enc.length
+      else {
+        nodeHash(child)
+        payload += 33
+        hashed++
+      }
     }
-    refScratch[i] = ref
-    payload += ref === undefined ? 1 : ref.length >= 32 ? 33 : ref.length
   }
-  const header = lengthHeader(payload, 0xc0)
-  const out = new Uint8Array(header.length + payload)
-  out.set(header, 0)
-  let offset = header.length
+  const header = payload < 56 ? 1 : payload < 256 ? 2 : 3
+  const length = header + payload
+  const total = length + 8 * hashed
+  let out: Uint8Array
+  // A view of an array of up to 64 bytes would make V8 move its bytes first (docs/performance.md, item 21).
+  if (hashed > 0 && total > 64) {
+    node.record = new Uint8Array(total)
+    out = node.record.subarray(0, length)
+  } else {
+    node.record = undefined
+    out = new Uint8Array(length)
+  }
+  let offset = 0
+  if (header === 1) out[offset++] = 0xc0 + payload
+  else if (header === 2) {
+    out[offset++] = 0xf8
+    out[offset++] = payload
+  } else {
+    out[offset++] = 0xf9
+    out[offset++] = payload >> 8
+    out[offset++] = payload & 0xff
+  }
   for (let i = 0; i < 16; i++) {
-    const ref = refScratch[i]
-    if (ref === undefined) out[offset++] = 0x80
-    else if (ref.length >= 32) {
+    const child = children[i]
+    if (child === undefined) out[offset++] = 0x80
+    else if (child instanceof Uint8Array) {
       out[offset++] = 0xa0
-      writeRefHash(out, offset, ref)
+      writeRefHash(out, offset, child)
       offset += 32
     } else {
-      out.set(ref, offset)
-      offset += ref.length
+      const enc = child.enc as Uint8Array
+      if (enc.length < 32) {
+        out.set(enc, offset)
+        offset += enc.length
+      } else {
+        out[offset++] = 0xa0
+        out.set(child.hash as Uint8Array, offset)
+        offset += 32
+      }
     }
   }
   out[offset] = 0x80
@@ -305,8 +342,16 @@ export function encodeStoredNode(node: TrieNode): Uint8Array {
     }
   }
   if (hashed === 0) return enc
-  const out = new Uint8Array(enc.length + 8 * hashed)
-  out.set(enc, 0)
+  let out: Uint8Array
+  if (node.kind === BRANCH && node.record !== undefined) {
+    // Filled once: persisting again (new locations) must not change a record already in a batch.
+    out = node.record
+    node.record = undefined
+    if (out.length !== enc.length + 8 * hashed) throw new SteleError(ErrorCode.Internal, 'a branch record sized for other children')
+  } else {
+    out = new Uint8Array(enc.length + 8 * hashed)
+    out.set(enc, 0)
+  }
   for (let i = 0; i < hashed; i++) {
     const at = enc.length + 8 * i
     writeLocation(out, at, childLocations[i] as number)
@@ -388,7 +433,7 @@ function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined
       else throw new Error(`bad branch child of length ${e - s}`)
       at = childNext
     }
-    return { kind: BRANCH, children, enc: self, hash, owner: undefined, loc: undefined }
+    return { kind: BRANCH, children, enc: self, hash, owner: undefined, loc: undefined, record: undefined }
   }
   if (count !== 2) throw new Error(`trie node with ${count} items`)
   itemAt(enc, start)
