@@ -1,4 +1,4 @@
-import { bigintToHex, hexToBytes, hexToFixedBytes, isHex, type Hex } from '../primitives/bytes.js'
+import { bigintToBytes, bigintToHex, bytesToBigint, bytesToHex, hexToBytes, hexToFixedBytes, isHex, type Hex } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 
 /**
@@ -9,7 +9,7 @@ export interface GenesisAccount {
   balance: bigint
   nonce: bigint
   code: Uint8Array | undefined
-  storage: Map<Hex, Hex>
+  storage: ReadonlyMap<Hex, Hex>
 }
 
 export interface Genesis {
@@ -26,7 +26,13 @@ export interface Genesis {
   /** The round timeout of round 0; it doubles per round up to roundTimeoutCapMs. */
   requestTimeoutMs: number
   roundTimeoutCapMs: number
-  alloc: Map<Hex, GenesisAccount>
+  alloc: GenesisAllocation
+}
+
+/** A genesis allocation: parseGenesis packs it (PackedGenesisAllocation); a Map of accounts also serves. */
+export interface GenesisAllocation extends Iterable<[Hex, GenesisAccount]> {
+  readonly size: number
+  get(address: Hex): GenesisAccount | undefined
 }
 
 export interface GenesisJson {
@@ -47,15 +53,17 @@ export const DEFAULT_BASE_FEE = 1_000_000_000n
 
 const TOP_LEVEL_KEYS = new Set(['chainId', 'timestamp', 'gasLimit', 'baseFeePerGas', 'validators', 'permittedPeers', 'blockPeriodMs', 'requestTimeoutMs', 'roundTimeoutCapMs', 'alloc'])
 
-/** Shared by every account without storage; never written to. */
-const NO_STORAGE = new Map<Hex, Hex>()
+/** Shared by every account without storage. */
+const NO_STORAGE: ReadonlyMap<Hex, Hex> = new Map<Hex, Hex>()
 
 export function parseGenesis(json: unknown): Genesis {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('genesis must be a JSON object')
   const g = json as Record<string, unknown>
   for (const key of Object.keys(g)) if (!TOP_LEVEL_KEYS.has(key)) fail(`unknown genesis field "${key}"`)
   if (!Array.isArray(g.validators) || g.validators.length === 0) fail('genesis.validators must list at least one address')
-  const alloc = new Map<Hex, GenesisAccount>()
+  const alloc = new PackedGenesisAllocation()
+  // Spellings of an address other than its normalized one (upper case, no 0x), to refuse an address listed twice.
+  const respelled = new Set<Hex>()
   const rawAlloc = (g.alloc ?? {}) as Record<string, Record<string, unknown>>
   if (typeof rawAlloc !== 'object' || Array.isArray(rawAlloc)) fail('genesis.alloc must be an object')
   // for-in rather than Object.entries: a 1M-account genesis would build a million [key, value] pairs first.
@@ -63,13 +71,21 @@ export function parseGenesis(json: unknown): Genesis {
     if (!Object.hasOwn(rawAlloc, address)) continue
     const account = rawAlloc[address] as Record<string, unknown>
     const key = normalizeAddress(address, `alloc address ${address}`)
+    if (key !== address) {
+      if (Object.hasOwn(rawAlloc, key) || respelled.has(key)) fail(`genesis.alloc lists ${key} twice`)
+      respelled.add(key)
+    }
     if (typeof account !== 'object' || account === null) fail(`alloc ${address} must be an object`)
     // Accounts without storage share one empty map: a million empty Maps (a 1M-account genesis) cost about 250 MB.
-    const storage = account.storage === undefined ? NO_STORAGE : new Map<Hex, Hex>()
-    for (const [slot, value] of Object.entries((account.storage ?? {}) as Record<string, string>)) {
-      storage.set(slot.toLowerCase() as Hex, quantityOrData(value, `alloc ${address} storage ${slot}`))
+    let storage = NO_STORAGE
+    if (account.storage !== undefined) {
+      const slots = new Map<Hex, Hex>()
+      for (const [slot, value] of Object.entries(account.storage as Record<string, string>)) {
+        slots.set(slot.toLowerCase() as Hex, quantityOrData(value, `alloc ${address} storage ${slot}`))
+      }
+      storage = slots
     }
-    alloc.set(key, {
+    alloc.add(key, {
       balance: quantity(account.balance ?? '0x0', `alloc ${address} balance`),
       nonce: quantity(account.nonce ?? '0x0', `alloc ${address} nonce`),
       code: account.code === undefined ? undefined : hexToBytes(String(account.code)),
@@ -112,6 +128,74 @@ export function genesisToJson(genesis: Genesis): GenesisJson {
     roundTimeoutCapMs: genesis.roundTimeoutCapMs,
     alloc,
   }
+}
+
+const ADDRESS_BYTES = 20
+const BALANCE_BYTES = 32
+
+/**
+ * The allocation parseGenesis builds. An account with only a balance (nearly all of a large genesis) is packed
+ * into two byte arrays, 20 and 32 bytes per account, where a Map entry held a key string, an object and a
+ * bigint. The node keeps the allocation for stele_getGenesis, and in a 1M-account genesis those three million
+ * objects stayed for every major GC to mark (docs/performance.md, item 24). Other accounts stay in a Map.
+ * Accounts read back are built on each read.
+ */
+export class PackedGenesisAllocation implements GenesisAllocation {
+  private addresses: Uint8Array = new Uint8Array(ADDRESS_BYTES * 16)
+  private balances: Uint8Array = new Uint8Array(BALANCE_BYTES * 16)
+  private packed = 0
+  private readonly others = new Map<Hex, GenesisAccount>()
+
+  /** Adds an account. Each address once: the caller checks (parseGenesis refuses an address listed twice). */
+  add(address: Hex, account: GenesisAccount): void {
+    const plain = account.nonce === 0n && account.code === undefined && account.storage.size === 0 && account.balance >= 0n && account.balance < 2n ** 256n
+    if (!plain) {
+      this.others.set(address, account)
+      return
+    }
+    if (this.packed * ADDRESS_BYTES === this.addresses.length) {
+      this.addresses = grown(this.addresses)
+      this.balances = grown(this.balances)
+    }
+    this.addresses.set(hexToBytes(address), this.packed * ADDRESS_BYTES)
+    const balance = bigintToBytes(account.balance)
+    this.balances.set(balance, (this.packed + 1) * BALANCE_BYTES - balance.length)
+    this.packed++
+  }
+
+  get size(): number {
+    return this.packed + this.others.size
+  }
+
+  /** A packed account is found by a scan: reads by address are rare (the dev banner's few accounts). */
+  get(address: Hex): GenesisAccount | undefined {
+    const other = this.others.get(address)
+    if (other !== undefined) return other
+    const wanted = hexToBytes(address)
+    if (wanted.length !== ADDRESS_BYTES) return undefined
+    for (let i = 0; i < this.packed; i++) {
+      const at = i * ADDRESS_BYTES
+      let k = 0
+      while (k < ADDRESS_BYTES && this.addresses[at + k] === wanted[k]) k++
+      if (k === ADDRESS_BYTES) return this.packedAccount(i)
+    }
+    return undefined
+  }
+
+  *[Symbol.iterator](): Iterator<[Hex, GenesisAccount]> {
+    for (let i = 0; i < this.packed; i++) yield [bytesToHex(this.addresses.subarray(i * ADDRESS_BYTES, (i + 1) * ADDRESS_BYTES)), this.packedAccount(i)]
+    yield* this.others
+  }
+
+  private packedAccount(i: number): GenesisAccount {
+    return { balance: bytesToBigint(this.balances.subarray(i * BALANCE_BYTES, (i + 1) * BALANCE_BYTES)), nonce: 0n, code: undefined, storage: NO_STORAGE }
+  }
+}
+
+function grown(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length * 2)
+  out.set(bytes)
+  return out
 }
 
 function toHex(bytes: Uint8Array): Hex {
