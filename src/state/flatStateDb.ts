@@ -14,8 +14,8 @@ export interface FlatStateDbOptions {
   /** Decoded inner trie nodes kept in memory: at most this many (default 50,000)... */
   nodeCacheSize?: number
   /**
-   * ...and at most about this many bytes of heap (default 64 MiB). That holds the top three levels of a
-   * 1M-account trie (4,369 full branches, about 20 MB) and the most recently used nodes below.
+   * ...and at most about this many bytes of heap (default 64 MiB). Only the top CACHED_LEVELS levels of each
+   * trie are cached: for a 1M-account trie, 4,369 full branches, about 20 MB; the rest holds storage tries.
    */
   nodeCacheBytes?: number
   /** Accounts on the empty root from which prepareCommit builds the trie from sorted keys (default 20,000). */

@@ -141,7 +141,7 @@ test('a put with the presence hint replaces a committed leaf without reading it'
   MutableTrie.release(fresh)
   nodes.remember(fresh)
   const loadedKinds: number[] = []
-  const counting = { load: (ref: Uint8Array) => { const node = nodes.load(ref); loadedKinds.push(node.kind); return node } }
+  const counting = { load: (ref: Uint8Array, depth: number) => { const node = nodes.load(ref, depth); loadedKinds.push(node.kind); return node } }
   const hinted = new MutableTrie(counting, root)
   const plain = new MutableTrie(nodes, root)
   for (const key of keys.slice(0, 100)) {

@@ -22,9 +22,17 @@ import {
 /** keccak256(RLP('')): the root of an empty trie. */
 export const EMPTY_ROOT = keccak256(Uint8Array.of(0x80))
 
+/**
+ * The nibble levels at the top of a trie whose nodes the node store keeps in memory (4,369 branches at most
+ * per trie). A level-4 branch of a 1M-account trie is touched about once in 40 blocks of 1,500 transfers, so
+ * caching the levels below only churned the old generation and cost GC (docs/performance.md, item 24).
+ */
+export const CACHED_LEVELS = 4
+
 /** Loads committed nodes by reference: a stored reference, or a root's hash (through a cache). */
 export interface NodeLoader {
-  load(ref: Uint8Array): TrieNode
+  /** `depth`: the node's nibble depth in its trie; nodes at CACHED_LEVELS and below are not cached. */
+  load(ref: Uint8Array, depth: number): TrieNode
 }
 
 /**
@@ -75,22 +83,24 @@ export class MutableTrie {
 
   /**
    * The nodes reachable from the root that are not committed yet (call after rootHash). Embedded nodes are
-   * returned too (the caller stores only those of 32 bytes or more, and the root whatever its size).
+   * returned too (the caller stores only those of 32 bytes or more, and the root whatever its size). With
+   * `cacheable`, the new nodes above CACHED_LEVELS are also pushed there, for the node store to remember.
    */
-  newNodes(): TrieNode[] {
+  newNodes(cacheable?: TrieNode[]): TrieNode[] {
     const out: TrieNode[] = []
-    const walk = (ref: NodeRef | undefined) => {
+    const walk = (ref: NodeRef | undefined, depth: number) => {
       if (!isNode(ref) || ref.owner !== this) return
       out.push(ref)
-      if (ref.kind === BRANCH) for (const child of ref.children) walk(child)
-      else if (ref.kind === EXTENSION) walk(ref.child)
+      if (depth < CACHED_LEVELS) cacheable?.push(ref)
+      if (ref.kind === BRANCH) for (const child of ref.children) walk(child, depth + 1)
+      else if (ref.kind === EXTENSION) walk(ref.child, depth + ref.path.length)
     }
-    walk(this.root)
+    walk(this.root, 0)
     return out
   }
 
-  private resolve(ref: NodeRef): TrieNode {
-    return ref instanceof Uint8Array ? this.loader.load(ref) : ref
+  private resolve(ref: NodeRef, depth: number): TrieNode {
+    return ref instanceof Uint8Array ? this.loader.load(ref, depth) : ref
   }
 
   private leaf(path: Uint8Array, value: Uint8Array): LeafNode {
@@ -124,7 +134,7 @@ export class MutableTrie {
 
   private insert(ref: NodeRef | undefined, key: Uint8Array, depth: number, value: Uint8Array, present: boolean): NodeRef {
     if (ref === undefined) return this.leaf(key.subarray(depth), value)
-    const node = this.resolve(ref)
+    const node = this.resolve(ref, depth)
     if (node.kind === BRANCH) {
       const i = key[depth] as number
       const old = node.children[i]
@@ -167,7 +177,7 @@ export class MutableTrie {
   /** Returns `ref` itself when the key is absent. */
   private remove(ref: NodeRef | undefined, key: Uint8Array, depth: number): NodeRef | undefined {
     if (ref === undefined) return undefined
-    const node = this.resolve(ref)
+    const node = this.resolve(ref, depth)
     if (node.kind === BRANCH) {
       const i = key[depth] as number
       const old = node.children[i]
@@ -190,7 +200,7 @@ export class MutableTrie {
         remaining = j
       }
       if (remaining === -1) throw new SteleError(ErrorCode.Storage, 'malformed trie: branch with a single child')
-      return this.prefixed(Uint8Array.of(remaining), node.children[remaining] as NodeRef)
+      return this.prefixed(Uint8Array.of(remaining), node.children[remaining] as NodeRef, depth + 1)
     }
     const rest = key.subarray(depth)
     const c = commonPrefixLength(node.path, rest)
@@ -199,12 +209,13 @@ export class MutableTrie {
     const child = this.remove(node.child, key, depth + c)
     if (!changed(node.child, child)) return ref
     if (child === undefined) throw new SteleError(ErrorCode.Storage, 'malformed trie: extension above a single leaf')
-    return this.prefixed(node.path, child)
+    return this.prefixed(node.path, child, depth + c)
   }
 
   /** `path` followed by `ref`, merging with the child's own path where the trie shape requires it. */
-  private prefixed(path: Uint8Array, ref: NodeRef): TrieNode {
-    const child = this.resolve(ref)
+  /** `depth`: where `ref` sits now, below `path`. */
+  private prefixed(path: Uint8Array, ref: NodeRef, depth: number): TrieNode {
+    const child = this.resolve(ref, depth)
     if (child.kind === LEAF) return this.leaf(concatNibbles(path, child.path), child.value)
     if (child.kind === EXTENSION) return this.extension(concatNibbles(path, child.path), child.child)
     return this.extension(path, ref)
@@ -260,7 +271,7 @@ export function trieGet(loader: NodeLoader, root: NodeRef | undefined, keyBytes:
   let depth = 0
   while (ref !== undefined) {
     if (ref instanceof Uint8Array && equalBytes(ref, EMPTY_ROOT) && depth === 0) return undefined
-    const node = ref instanceof Uint8Array ? loader.load(ref) : ref
+    const node = ref instanceof Uint8Array ? loader.load(ref, depth) : ref
     if (node.kind === BRANCH) {
       ref = node.children[key[depth] as number]
       depth++
@@ -286,7 +297,7 @@ export function trieProof(loader: NodeLoader, root: NodeRef | undefined, keyByte
   let depth = 0
   while (ref !== undefined) {
     if (ref instanceof Uint8Array && equalBytes(ref, EMPTY_ROOT) && depth === 0) break
-    const node = ref instanceof Uint8Array ? loader.load(ref) : ref
+    const node = ref instanceof Uint8Array ? loader.load(ref, depth) : ref
     proof.push(encodeNode(node))
     if (node.kind === BRANCH) {
       ref = node.children[key[depth] as number]

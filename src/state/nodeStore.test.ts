@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { keccak256 } from '../crypto/keccak.js'
 import { createMemoryStore, WriteBatch } from './kvStore.js'
 import { createNodeStore, nodeCost } from './nodeStore.js'
-import { MutableTrie } from './mutableTrie.js'
-import { BRANCH, STORED_REF_BYTES, decodeStoredNode, encodeStoredNode, locationKey, readLocation, type TrieNode } from './trieNode.js'
+import { CACHED_LEVELS, MutableTrie } from './mutableTrie.js'
+import { BRANCH, LEAF, STORED_REF_BYTES, decodeStoredNode, encodeStoredNode, locationKey, readLocation, type TrieNode } from './trieNode.js'
 
 /** Commits `blocks` rounds of `perBlock` puts, remembering each round's nodes as the state does. */
 function commitRounds(maxNodes: number, maxBytes: number, blocks: number, perBlock: number) {
@@ -35,7 +35,7 @@ test('the node cache stays within its byte bound (plus the eviction slack of one
   assert.ok(peakBytes > maxBytes / 2, `the cache filled (${peakBytes} bytes)`)
   assert.ok(peakBytes <= maxBytes * 1.125 + 5000, `peak ${peakBytes} bytes within the bound`)
   // Evicted nodes are read back from the store.
-  const top = nodes.load(root)
+  const top = nodes.load(root, 0)
   assert.equal(top.kind, BRANCH)
 })
 
@@ -73,7 +73,7 @@ test('nodes are stored by location in write order, children before parents, and 
   assert.equal(again.allocate(), (stored[stored.length - 1] as number) + 1)
   const reader = new MutableTrie(again, root)
   for (let i = 0; i < 200; i++) assert.deepEqual(reader.get(keccak256(Uint8Array.of(i))), new Uint8Array(40).fill(i))
-  const top = again.load(root)
+  const top = again.load(root, 0)
   assert.equal(top.kind, BRANCH)
   if (top.kind === BRANCH) for (const child of top.children) assert.ok(child instanceof Uint8Array && child.length === STORED_REF_BYTES)
 })
@@ -95,4 +95,28 @@ test('a stored record with missing or extra child locations is refused as corrup
   const extra = new Uint8Array(record.length + 8)
   extra.set(record)
   assert.throws(() => decodeStoredNode(extra, root, location), /corrupt trie node/)
+})
+
+test(`only the top ${CACHED_LEVELS} levels of a trie stay in memory: new nodes to remember, and nodes read from the store`, () => {
+  const store = createMemoryStore()
+  const nodes = createNodeStore(store, { maxNodes: 1 << 20, maxBytes: 1 << 30 })
+  const trie = new MutableTrie(nodes, undefined)
+  // 40,000 keys: levels 0-3 are full branches, and level 4 holds branches too.
+  for (let i = 0; i < 40_000; i++) trie.put(keccak256(Uint8Array.of(i >> 16, (i >> 8) & 255, i & 255)), Uint8Array.of(1))
+  const root = trie.rootHash()
+  const cacheable: TrieNode[] = []
+  const fresh = trie.newNodes(cacheable)
+  const inner = cacheable.filter((node) => node.kind !== LEAF).length
+  assert.ok(inner > 4300 && cacheable.length <= 1 + 16 + 256 + 4096, `the nodes of levels 0-3 (${cacheable.length})`)
+  assert.ok(fresh.length > 40_000 + cacheable.length, 'all new nodes are persisted')
+  const batch = new WriteBatch()
+  nodes.persist(batch, fresh, trie.rootRef())
+  store.write(batch)
+  MutableTrie.release(fresh)
+  nodes.remember(cacheable)
+  assert.equal(nodes.cachedNodes, inner)
+  // Reading keys back goes through level-4 branches from the store, which are not added.
+  const reader = new MutableTrie(nodes, root)
+  for (let i = 0; i < 2000; i++) assert.deepEqual(reader.get(keccak256(Uint8Array.of(i >> 16, (i >> 8) & 255, i & 255))), Uint8Array.of(1))
+  assert.equal(nodes.cachedNodes, inner)
 })

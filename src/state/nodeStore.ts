@@ -15,7 +15,7 @@ import {
   type NodeRef,
   type TrieNode,
 } from './trieNode.js'
-import type { NodeLoader } from './mutableTrie.js'
+import { CACHED_LEVELS, type NodeLoader } from './mutableTrie.js'
 
 /**
  * Trie nodes by location (ADR 0012): `trieNodes` maps an 8-byte location, assigned in write order, to the
@@ -37,7 +37,7 @@ export interface NodeStore extends NodeLoader {
   rootRef(root: Uint8Array): Uint8Array | undefined
   /** True when a committed trie has this root hash. */
   hasRoot(root: Uint8Array): boolean
-  /** Makes committed nodes (already durable) available from memory. */
+  /** Makes committed nodes (already durable) available from memory: MutableTrie.newNodes's `cacheable`. */
   remember(nodes: Iterable<TrieNode>): void
   readonly cachedNodes: number
   /** Estimated heap bytes the cached nodes hold (see nodeCost). */
@@ -62,8 +62,9 @@ export function nodeCost(node: TrieNode): number {
 }
 
 /**
- * Trie nodes from the store, with a bounded LRU of decoded inner nodes by location: the top levels of the
- * account trie are touched by every block. Leaves are not cached: each is read about once per update.
+ * Trie nodes from the store, with a bounded LRU of decoded inner nodes by location: the top levels of a
+ * trie (CACHED_LEVELS) are touched by every block. Nodes below them and leaves are not cached: each is read
+ * about once in many blocks.
  */
 export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeStore {
   const cache = new Map<number, { node: TrieNode; cost: number }>()
@@ -96,7 +97,7 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
     return new SteleError(ErrorCode.Storage, `missing trie node ${hash}`, { details: { hash } })
   }
   return {
-    load(ref) {
+    load(ref, depth) {
       let loc: number
       if (ref.length === STORED_REF_BYTES) loc = readLocation(ref, 32)
       else {
@@ -114,7 +115,7 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
       const record = store.get('trieNodes', locationKey(loc))
       if (record === undefined) throw missing(ref)
       const node = decodeStoredNode(record, ref.slice(0, 32), loc)
-      if (node.kind !== LEAF) add(loc, node)
+      if (node.kind !== LEAF && depth < CACHED_LEVELS) add(loc, node)
       return node
     },
     persist(batch, nodes, top) {

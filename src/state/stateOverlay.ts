@@ -327,8 +327,10 @@ export class FlatStateManager implements StateManagerInterface {
       root = this.computeRoot()
     }
     const fresh: TrieNode[] = []
+    /** The new nodes at the top of their tries, which the node store keeps in memory (CACHED_LEVELS). */
+    const cacheable: TrieNode[] = []
     const persist = (trie: MutableTrie) => {
-      const nodes = trie.newNodes()
+      const nodes = trie.newNodes(cacheable)
       this.ctx.nodes.persist(batch, nodes, trie.rootRef())
       for (const node of nodes) fresh.push(node)
     }
@@ -365,7 +367,7 @@ export class FlatStateManager implements StateManagerInterface {
         this.trieOnBase = false
         moveHead(root, bulk ? bulkRoot : this.accountTrie.rootRef(), baseRoot)
         MutableTrie.release(fresh)
-        this.ctx.nodes.remember(fresh)
+        this.ctx.nodes.remember(cacheable)
       },
     }
   }
