@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { MerklePatriciaTrie, createMerkleProof } from '@ethereumjs/mpt'
 import { bytesToHex } from '../primitives/bytes.js'
-import { createMemoryStore, WriteBatch } from './kvStore.js'
-import { createNodeStore } from './nodeStore.js'
+import { createMemoryStore, WriteBatch, type KvStore } from './kvStore.js'
+import { createNodeStore, type NodeStore } from './nodeStore.js'
 import { EMPTY_ROOT, MutableTrie, trieProof } from './mutableTrie.js'
 import { LEAF } from './trieNode.js'
 import { keccak256 } from '../crypto/keccak.js'
@@ -24,6 +24,16 @@ const opArb = fc.oneof(
   fc.record({ kind: fc.constant('put' as const), key: keyArb, value: valueArb }),
   fc.record({ kind: fc.constant('del' as const), key: keyArb }),
 )
+
+/** Writes a session's new nodes as a block commit does, then makes them shared and cached. */
+function commit(store: KvStore, nodes: NodeStore, trie: MutableTrie): void {
+  const batch = new WriteBatch()
+  const fresh = trie.newNodes()
+  nodes.persist(batch, fresh, trie.rootRef())
+  store.write(batch)
+  MutableTrie.release(fresh)
+  nodes.remember(fresh)
+}
 
 test('property: roots and proofs equal @ethereumjs/mpt across committed batches (with reloads from the store)', async () => {
   await fc.assert(
@@ -47,12 +57,7 @@ test('property: roots and proofs equal @ethereumjs/mpt across committed batches 
         }
         root = trie.rootHash()
         assert.equal(bytesToHex(root), bytesToHex(reference.root()))
-        const batch = new WriteBatch()
-        const fresh = trie.newNodes()
-        nodes.persist(batch, fresh, trie.rootRef())
-        store.write(batch)
-        MutableTrie.release(fresh)
-        nodes.remember(fresh)
+        commit(store, nodes, trie)
         const reader = new MutableTrie(nodes, root)
         for (const key of seen.slice(-10)) {
           const expected = await reference.get(key)
@@ -115,12 +120,7 @@ test('property: puts with the presence hint (the key is in the committed trie) g
         }
         root = trie.rootHash()
         assert.equal(bytesToHex(root), bytesToHex(reference.root()))
-        const batch = new WriteBatch()
-        const fresh = trie.newNodes()
-        nodes.persist(batch, fresh, trie.rootRef())
-        store.write(batch)
-        MutableTrie.release(fresh)
-        nodes.remember(fresh)
+        commit(store, nodes, trie)
       }
     }),
     { seed, numRuns: 80, includeErrorInReport: true },
@@ -134,12 +134,7 @@ test('a put with the presence hint replaces a committed leaf without reading it'
   const first = new MutableTrie(nodes, undefined)
   for (const key of keys) first.put(key, Uint8Array.of(1, 2, 3))
   const root = first.rootHash()
-  const batch = new WriteBatch()
-  const fresh = first.newNodes()
-  nodes.persist(batch, fresh, first.rootRef())
-  store.write(batch)
-  MutableTrie.release(fresh)
-  nodes.remember(fresh)
+  commit(store, nodes, first)
   const loadedKinds: number[] = []
   const counting = { load: (ref: Uint8Array, depth: number) => { const node = nodes.load(ref, depth); loadedKinds.push(node.kind); return node } }
   const hinted = new MutableTrie(counting, root)

@@ -112,18 +112,8 @@ function encodeShortNode(path: Uint8Array, leaf: boolean, second: Uint8Array, se
   const hpLength = hp.length === 1 && (hp[0] as number) < 0x80 ? 1 : hp.length + (hp.length < 56 ? 1 : 2)
   const secondHeader = secondIsEncoded || (second.length === 1 && (second[0] as number) < 0x80) ? 0 : second.length < 56 ? 1 : second.length < 256 ? 2 : 3
   const payload = hpLength + secondHeader + second.length
-  const listHeader = payload < 56 ? 1 : payload < 256 ? 2 : 3
-  const out = new Uint8Array(listHeader + payload)
-  let o = 0
-  if (payload < 56) out[o++] = 0xc0 + payload
-  else if (payload < 256) {
-    out[o++] = 0xf8
-    out[o++] = payload
-  } else {
-    out[o++] = 0xf9
-    out[o++] = payload >> 8
-    out[o++] = payload & 0xff
-  }
+  const out = new Uint8Array(listHeaderLength(payload) + payload)
+  let o = writeListHeader(out, payload)
   if (hpLength === 1) out[o++] = hp[0] as number
   else {
     if (hp.length < 56) out[o++] = 0x80 + hp.length
@@ -169,8 +159,7 @@ function encodeBranch(node: BranchNode): Uint8Array {
       }
     }
   }
-  const header = payload < 56 ? 1 : payload < 256 ? 2 : 3
-  const length = header + payload
+  const length = listHeaderLength(payload) + payload
   const total = length + 8 * hashed
   let out: Uint8Array
   // A view of an array of up to 64 bytes would make V8 move its bytes first (docs/performance.md, item 21).
@@ -181,16 +170,7 @@ function encodeBranch(node: BranchNode): Uint8Array {
     node.record = undefined
     out = new Uint8Array(length)
   }
-  let offset = 0
-  if (header === 1) out[offset++] = 0xc0 + payload
-  else if (header === 2) {
-    out[offset++] = 0xf8
-    out[offset++] = payload
-  } else {
-    out[offset++] = 0xf9
-    out[offset++] = payload >> 8
-    out[offset++] = payload & 0xff
-  }
+  let offset = writeListHeader(out, payload)
   for (let i = 0; i < 16; i++) {
     const child = children[i]
     if (child === undefined) out[offset++] = 0x80
@@ -212,6 +192,28 @@ function encodeBranch(node: BranchNode): Uint8Array {
   }
   out[offset] = 0x80
   return out
+}
+
+/** Bytes of an RLP list header for a payload under 64 KiB (every trie node's). */
+function listHeaderLength(payload: number): number {
+  return payload < 56 ? 1 : payload < 256 ? 2 : 3
+}
+
+/** Writes the list header at the start of `out`; returns where the payload starts. */
+function writeListHeader(out: Uint8Array, payload: number): number {
+  if (payload < 56) {
+    out[0] = 0xc0 + payload
+    return 1
+  }
+  if (payload < 256) {
+    out[0] = 0xf8
+    out[1] = payload
+    return 2
+  }
+  out[0] = 0xf9
+  out[1] = payload >> 8
+  out[2] = payload & 0xff
+  return 3
 }
 
 /** How a parent refers to a child: the embedded encoding when shorter than 32 bytes, else its hash. */
