@@ -130,6 +130,13 @@ test('lmdb get: each value is its own copy, of its own length, whatever was read
     assert.deepEqual(second, k(5, 6, 7))
     assert.deepEqual(first, long, 'the first value survives the read after it')
     assert.deepEqual(store.get('trieNodes', k(3)), new Uint8Array(0))
+    // A value larger than lmdb-js's read buffer (it grows the buffer), then a small one after it.
+    const large = new Uint8Array(200_000).map((_, i) => (i * 7) & 255)
+    store.write(new WriteBatch().put('code', k(4), large))
+    const big = store.get('code', k(4)) as Uint8Array
+    assert.deepEqual(store.get('trieNodes', k(2)), k(5, 6, 7))
+    assert.deepEqual(big, large)
+    assert.deepEqual(store.get('code', k(4)), large)
     first[0] = 99
     assert.equal((store.get('trieNodes', k(1)) as Uint8Array)[0], 0, 'a caller cannot change what the next read sees')
     // Pending writeBehind values are what reads return until they are written.
