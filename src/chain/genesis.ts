@@ -62,7 +62,8 @@ export function parseGenesis(json: unknown): Genesis {
   for (const key of Object.keys(g)) if (!TOP_LEVEL_KEYS.has(key)) fail(`unknown genesis field "${key}"`)
   if (!Array.isArray(g.validators) || g.validators.length === 0) fail('genesis.validators must list at least one address')
   const alloc = new PackedGenesisAllocation()
-  // Spellings of an address other than its normalized one (upper case, no 0x), to refuse an address listed twice.
+  // Addresses met in a spelling other than the normalized one (lower case with 0x, e.g. upper case or no
+  // prefix), to refuse an address listed twice.
   const respelled = new Set<Hex>()
   const rawAlloc = (g.alloc ?? {}) as Record<string, Record<string, unknown>>
   if (typeof rawAlloc !== 'object' || Array.isArray(rawAlloc)) fail('genesis.alloc must be an object')

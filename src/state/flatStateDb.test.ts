@@ -463,3 +463,24 @@ test('an overlay whose commit applied gives no presence hint to its trie: delete
   for (const a of addresses.slice(0, 120)) await fresh.stateManager.putAccount(a, new Account(1n, 9n))
   assert.equal(bytesToHex(await reused.computeRoot()), bytesToHex(await fresh.computeRoot()))
 })
+
+test('accounts written back unchanged leave the trie as it was: no new trie nodes, the same root', async () => {
+  const store = createMemoryStore()
+  const db = createFlatStateDb(store)
+  const addresses = Array.from({ length: 200 }, (_, i) => new Address(keccak256(Uint8Array.of(9, i)).subarray(12)))
+  const genesis = db.overlay()
+  for (const a of addresses) await genesis.stateManager.putAccount(a, new Account(3n, 7n))
+  const first = new WriteBatch()
+  const committed = await genesis.prepareCommit(first)
+  store.write(first)
+  committed.apply()
+  const overlay = db.overlay()
+  for (const a of addresses.slice(0, 50)) {
+    await overlay.stateManager.putAccount(a, new Account(4n, 8n))
+    await overlay.stateManager.putAccount(a, new Account(3n, 7n))
+  }
+  const batch = new WriteBatch()
+  const { root } = await overlay.prepareCommit(batch)
+  assert.equal(bytesToHex(root), bytesToHex(committed.root))
+  assert.equal(batch.ops.filter((op) => op.space === 'trieNodes').length, 0)
+})

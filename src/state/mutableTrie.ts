@@ -212,8 +212,10 @@ export class MutableTrie {
     return this.prefixed(node.path, child, depth + c)
   }
 
-  /** `path` followed by `ref`, merging with the child's own path where the trie shape requires it. */
-  /** `depth`: where `ref` sits now, below `path`. */
+  /**
+   * `path` followed by `ref`, merging with the child's own path where the trie shape requires it. `depth`:
+   * where `ref` sits now, below `path`.
+   */
   private prefixed(path: Uint8Array, ref: NodeRef, depth: number): TrieNode {
     const child = this.resolve(ref, depth)
     if (child.kind === LEAF) return this.leaf(concatNibbles(path, child.path), child.value)

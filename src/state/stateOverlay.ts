@@ -24,6 +24,9 @@ interface AccountValue {
   balance: bigint
   codeHash: Uint8Array
 }
+function sameAccount(value: AccountValue, storageRoot: Uint8Array, base: StoredAccount): boolean {
+  return value.nonce === base.nonce && value.balance === base.balance && equalBytes(value.codeHash, base.codeHash) && equalBytes(storageRoot, base.storageRoot)
+}
 interface StorageEntry {
   /** The base storage is gone (account deleted or storage cleared); only `slots` count. */
   reset: boolean
@@ -298,7 +301,14 @@ export class FlatStateManager implements StateManagerInterface {
       const hashed = this.hashedAddress(key)
       const value = this.currentAccount(key)
       if (value === null) this.accountTrie.del(hashed)
-      else this.accountTrie.put(hashed, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }), this.trieOnBase && this.baseAccount(key) !== null)
+      else {
+        const storageRoot = this.storageRootOf(key)
+        // The presence hint skips reading the leaf, and so always writes a new one: an account equal to its base
+        // value (a reverted change, a same-value write) takes the normal path, which reads it and writes nothing.
+        const base = this.trieOnBase ? this.baseAccount(key) : null
+        const present = base !== null && !sameAccount(value, storageRoot, base)
+        this.accountTrie.put(hashed, encodeAccount({ ...value, storageRoot }), present)
+      }
     }
     this.dirtyAccounts.clear()
     return this.accountTrie.rootHash()
