@@ -133,6 +133,7 @@ export function genesisToJson(genesis: Genesis): GenesisJson {
 
 const ADDRESS_BYTES = 20
 const BALANCE_BYTES = 32
+const BALANCE_LIMIT = 2n ** 256n
 
 /**
  * The allocation parseGenesis builds. An account with only a balance (nearly all of a large genesis) is packed
@@ -149,7 +150,7 @@ export class PackedGenesisAllocation implements GenesisAllocation {
 
   /** Adds an account. Each address once: the caller checks (parseGenesis refuses an address listed twice). */
   add(address: Hex, account: GenesisAccount): void {
-    const plain = account.nonce === 0n && account.code === undefined && account.storage.size === 0 && account.balance >= 0n && account.balance < 2n ** 256n
+    const plain = account.nonce === 0n && account.code === undefined && account.storage.size === 0 && account.balance >= 0n && account.balance < BALANCE_LIMIT
     if (!plain) {
       this.others.set(address, account)
       return
