@@ -45,7 +45,7 @@ export function buildTrieFromSorted(
       children[n] = build(start, end, shared + 1, false)
       start = end
     }
-    const branch: TrieNode = { kind: BRANCH, children, enc: undefined, hash: undefined, owner: undefined, loc: undefined, record: undefined }
+    const branch: TrieNode = { kind: BRANCH, children, source: undefined, enc: undefined, hash: undefined, owner: undefined, loc: undefined, record: undefined, stored: undefined }
     if (shared === depth) return finish(branch, isRoot)
     const path = bytesToNibbles(first).subarray(depth, shared)
     const extension: TrieNode = { kind: EXTENSION, path, child: finish(branch, false), enc: undefined, hash: undefined, owner: undefined, loc: undefined }

@@ -6,7 +6,7 @@ import { bytesToHex } from '../primitives/bytes.js'
 import { createMemoryStore, WriteBatch, type KvStore } from './kvStore.js'
 import { createNodeStore, type NodeStore } from './nodeStore.js'
 import { EMPTY_ROOT, MutableTrie, trieProof } from './mutableTrie.js'
-import { LEAF } from './trieNode.js'
+import { BRANCH, LEAF, childAt, isNode, readLocation } from './trieNode.js'
 import { keccak256 } from '../crypto/keccak.js'
 
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
@@ -45,7 +45,13 @@ test('property: roots and proofs equal @ethereumjs/mpt across committed batches 
       const seen: Uint8Array[] = []
       for (const ops of batches) {
         const trie = new MutableTrie(nodes, root)
-        for (const op of ops) {
+        for (const [n, op] of ops.entries()) {
+          // Halfway, a persist whose batch is never written (a replaced prepareCommit): the nodes it stored
+          // change further, and the final persist must not keep any of its records.
+          if (n === ops.length >> 1) {
+            trie.rootHash()
+            nodes.persist(new WriteBatch(), trie.newNodes(), trie.rootRef())
+          }
           seen.push(op.key)
           if (op.kind === 'put') {
             trie.put(op.key, op.value)
@@ -146,4 +152,55 @@ test('a put with the presence hint replaces a committed leaf without reading it'
   assert.equal(bytesToHex(hinted.rootHash()), bytesToHex(plain.rootHash()))
   assert.equal(loadedKinds.filter((kind) => kind === LEAF).length, 0, 'no leaf was read')
   assert.ok(loadedKinds.length > 0, 'the branches above them were read')
+})
+
+test('a committed branch holds its children as slots of the record written last, and a decoded one as slots of its record', () => {
+  const store = createMemoryStore()
+  const nodes = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 })
+  const keys = Array.from({ length: 300 }, (_, i) => keccak256(Uint8Array.of(i >> 8, i & 255)))
+  const trie = new MutableTrie(nodes, undefined)
+  for (const key of keys) trie.put(key, Uint8Array.of(1, 2, 3))
+  const root = trie.rootHash()
+  const fresh = trie.newNodes()
+  // Persisted twice, as by a second prepareCommit: only the second batch is written.
+  nodes.persist(new WriteBatch(), fresh, trie.rootRef())
+  const batch = new WriteBatch()
+  nodes.persist(batch, fresh, trie.rootRef())
+  store.write(batch)
+  MutableTrie.release(fresh)
+  nodes.remember(fresh)
+  const top = trie.rootRef()
+  assert.ok(isNode(top) && top.kind === BRANCH)
+  const written = batch.ops.find((op) => op.space === 'trieNodes' && readLocation(op.key, 0) === top.loc)
+  assert.ok(written !== undefined && top.source === written.value, "the branch's source is the record written")
+  assert.ok(top.children.every((slot) => typeof slot === 'number'), 'no node or reference object per child')
+  // Reads through the released nodes follow the locations written (the first persist's were not).
+  const reader = new MutableTrie(nodes, root)
+  for (const key of keys) assert.deepEqual(reader.get(key), Uint8Array.of(1, 2, 3))
+  const cold = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 }).load(root, 0)
+  assert.ok(cold.kind === BRANCH)
+  for (let i = 0; i < 16; i++) {
+    assert.equal(typeof cold.children[i], 'number')
+    assert.deepEqual(childAt(cold, i), childAt(top, i))
+  }
+})
+
+test('a branch whose hashed children became embedded after an unwritten persist does not keep that record', () => {
+  const store = createMemoryStore()
+  const nodes = createNodeStore(store, { maxNodes: 100, maxBytes: 1 << 20 })
+  // Eight keys that differ in their last nibble only: one branch at depth 63, its leaves' paths empty.
+  const keys = Array.from({ length: 8 }, (_, i) => {
+    const key = new Uint8Array(32).fill(0x5a)
+    key[31] = i
+    return key
+  })
+  const trie = new MutableTrie(nodes, undefined)
+  for (const key of keys) trie.put(key, new Uint8Array(40).fill(1)) // leaves of 32 bytes or more: hashed
+  trie.rootHash()
+  nodes.persist(new WriteBatch(), trie.newNodes(), trie.rootRef())
+  for (const key of keys) trie.put(key, Uint8Array.of(2)) // leaves of 3 bytes: embedded in the branch
+  const root = trie.rootHash()
+  commit(store, nodes, trie)
+  const reader = new MutableTrie(nodes, root)
+  for (const key of keys) assert.deepEqual(reader.get(key), Uint8Array.of(2))
 })

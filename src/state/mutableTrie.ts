@@ -5,14 +5,17 @@ import {
   BRANCH,
   EXTENSION,
   LEAF,
+  adoptRecord,
   bytesToNibbles,
+  childAt,
   encodeNode,
-  isLeafRef,
+  isLeafChild,
   isNode,
   nodeHash,
   refHash,
   storedRef,
   type BranchNode,
+  type ChildSlot,
   type ExtensionNode,
   type LeafNode,
   type NodeRef,
@@ -88,7 +91,7 @@ export class MutableTrie {
    */
   newNodes(cacheable?: TrieNode[]): TrieNode[] {
     const out: TrieNode[] = []
-    const walk = (ref: NodeRef | undefined, depth: number) => {
+    const walk = (ref: ChildSlot, depth: number) => {
       if (!isNode(ref) || ref.owner !== this) return
       out.push(ref)
       if (depth < CACHED_LEVELS) cacheable?.push(ref)
@@ -112,7 +115,7 @@ export class MutableTrie {
   }
 
   private branch(): BranchNode {
-    return { kind: BRANCH, children: new Array(16).fill(undefined), enc: undefined, hash: undefined, owner: this, loc: undefined, record: undefined }
+    return { kind: BRANCH, children: new Array(16).fill(undefined), source: undefined, enc: undefined, hash: undefined, owner: this, loc: undefined, record: undefined, stored: undefined }
   }
 
   /** The node itself when this session owns it (marked dirty), else a dirty copy owned by this session. */
@@ -120,12 +123,13 @@ export class MutableTrie {
     if (node.owner === this) {
       node.enc = undefined
       node.hash = undefined
+      if (node.kind === BRANCH) node.stored = undefined
       return node
     }
     // Literal shapes (not spreads) keep every node object in one hidden class.
     const copy: TrieNode =
       node.kind === BRANCH
-        ? { kind: BRANCH, children: node.children.slice(), enc: undefined, hash: undefined, owner: this, loc: undefined, record: undefined }
+        ? { kind: BRANCH, children: node.children.slice(), source: node.source, enc: undefined, hash: undefined, owner: this, loc: undefined, record: undefined, stored: undefined }
         : node.kind === LEAF
           ? { kind: LEAF, path: node.path, value: node.value, enc: undefined, hash: undefined, owner: this, loc: undefined }
           : { kind: EXTENSION, path: node.path, child: node.child, enc: undefined, hash: undefined, owner: this, loc: undefined }
@@ -137,8 +141,9 @@ export class MutableTrie {
     const node = this.resolve(ref, depth)
     if (node.kind === BRANCH) {
       const i = key[depth] as number
-      const old = node.children[i]
-      const child = present && old instanceof Uint8Array && isLeafRef(old) ? this.leaf(key.subarray(depth + 1), value) : this.insert(old, key, depth + 1, value, present)
+      const hinted = present && isLeafChild(node, i)
+      const old = childAt(node, i)
+      const child = hinted ? this.leaf(key.subarray(depth + 1), value) : this.insert(old, key, depth + 1, value, present)
       if (!changed(old, child)) return ref
       const out = this.writable(node)
       out.children[i] = child
@@ -180,7 +185,7 @@ export class MutableTrie {
     const node = this.resolve(ref, depth)
     if (node.kind === BRANCH) {
       const i = key[depth] as number
-      const old = node.children[i]
+      const old = childAt(node, i)
       if (old === undefined) return ref
       const child = this.remove(old, key, depth + 1)
       if (!changed(old, child)) return ref
@@ -200,7 +205,7 @@ export class MutableTrie {
         remaining = j
       }
       if (remaining === -1) throw new SteleError(ErrorCode.Storage, 'malformed trie: branch with a single child')
-      return this.prefixed(Uint8Array.of(remaining), node.children[remaining] as NodeRef, depth + 1)
+      return this.prefixed(Uint8Array.of(remaining), childAt(node, remaining) as NodeRef, depth + 1)
     }
     const rest = key.subarray(depth)
     const c = commonPrefixLength(node.path, rest)
@@ -228,7 +233,7 @@ export class MutableTrie {
     for (const node of nodes) {
       node.owner = undefined
       if (node.kind === BRANCH) {
-        for (let i = 0; i < 16; i++) node.children[i] = detach(node.children[i])
+        if (!adoptRecord(node)) for (let i = 0; i < 16; i++) node.children[i] = detach(node.children[i])
       } else if (node.kind === EXTENSION) {
         node.child = detach(node.child) as NodeRef
       }
@@ -237,7 +242,7 @@ export class MutableTrie {
 }
 
 // Replacing a hashed child by its stored reference keeps the cached graph from pinning whole subtrees in memory.
-function detach(ref: NodeRef | undefined): NodeRef | undefined {
+function detach(ref: ChildSlot): ChildSlot {
   if (!isNode(ref)) return ref
   const enc = encodeNode(ref)
   if (enc.length < 32) return ref
@@ -275,7 +280,7 @@ export function trieGet(loader: NodeLoader, root: NodeRef | undefined, keyBytes:
     if (ref instanceof Uint8Array && equalBytes(ref, EMPTY_ROOT) && depth === 0) return undefined
     const node = ref instanceof Uint8Array ? loader.load(ref, depth) : ref
     if (node.kind === BRANCH) {
-      ref = node.children[key[depth] as number]
+      ref = childAt(node, key[depth] as number)
       depth++
       continue
     }
@@ -302,7 +307,7 @@ export function trieProof(loader: NodeLoader, root: NodeRef | undefined, keyByte
     const node = ref instanceof Uint8Array ? loader.load(ref, depth) : ref
     proof.push(encodeNode(node))
     if (node.kind === BRANCH) {
-      ref = node.children[key[depth] as number]
+      ref = childAt(node, key[depth] as number)
       depth++
       continue
     }

@@ -4,7 +4,7 @@ import { keccak256 } from '../crypto/keccak.js'
 import { createMemoryStore, WriteBatch } from './kvStore.js'
 import { createNodeStore, nodeCost } from './nodeStore.js'
 import { CACHED_LEVELS, MutableTrie } from './mutableTrie.js'
-import { BRANCH, LEAF, STORED_REF_BYTES, decodeStoredNode, encodeStoredNode, locationKey, readLocation, type TrieNode } from './trieNode.js'
+import { BRANCH, LEAF, childAt, STORED_REF_BYTES, decodeStoredNode, encodeStoredNode, locationKey, readLocation, type TrieNode } from './trieNode.js'
 
 /** Commits `blocks` rounds of `perBlock` puts, remembering each round's nodes as the state does. */
 function commitRounds(maxNodes: number, maxBytes: number, blocks: number, perBlock: number) {
@@ -46,7 +46,7 @@ test('the node cache stays within its node bound', () => {
 
 test('nodeCost grows with the encoding: a full branch costs several times a two-child one', () => {
   const hash = new Uint8Array(32).fill(7)
-  const branch = (children: number): TrieNode => ({ kind: BRANCH, children: Array.from({ length: 16 }, (_, i) => (i < children ? hash : undefined)), enc: undefined, hash: undefined, owner: undefined, loc: undefined, record: undefined })
+  const branch = (children: number): TrieNode => ({ kind: BRANCH, children: Array.from({ length: 16 }, (_, i) => (i < children ? hash : undefined)), source: undefined, enc: undefined, hash: undefined, owner: undefined, loc: undefined, record: undefined, stored: undefined })
   assert.ok(nodeCost(branch(16)) > 4 * nodeCost(branch(2)))
 })
 
@@ -75,7 +75,12 @@ test('nodes are stored by location in write order, children before parents, and 
   for (let i = 0; i < 200; i++) assert.deepEqual(reader.get(keccak256(Uint8Array.of(i))), new Uint8Array(40).fill(i))
   const top = again.load(root, 0)
   assert.equal(top.kind, BRANCH)
-  if (top.kind === BRANCH) for (const child of top.children) assert.ok(child instanceof Uint8Array && child.length === STORED_REF_BYTES)
+  if (top.kind === BRANCH) {
+    for (let i = 0; i < 16; i++) {
+      const child = childAt(top, i)
+      assert.ok(child instanceof Uint8Array && child.length === STORED_REF_BYTES)
+    }
+  }
 })
 
 test('a stored record with missing or extra child locations is refused as corrupt', () => {

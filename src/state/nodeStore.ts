@@ -52,10 +52,12 @@ export interface NodeCacheLimits {
 }
 
 /**
- * Heap held by a cached node, estimated from its encoding: each child reference (hash and location) is a
- * Uint8Array of its own (about 250 bytes with its ArrayBuffer), so a full branch (532 encoded bytes) holds about
- * 4.5 KB and a two-child one about 1 KB (heap snapshots of a dev node: ~50,000 small nodes took ~50 MB).
- * Counting nodes alone would let 50,000 full branches of a large trie take about 220 MB.
+ * Heap held by a cached node, estimated from its encoding. The estimate dates from when each child reference
+ * (hash and location) was a Uint8Array of its own, about 250 bytes with its ArrayBuffer: a full branch (532
+ * encoded bytes) then held about 4.5 KB and a two-child one about 1 KB (heap snapshots of a dev node: ~50,000
+ * small nodes took ~50 MB). A committed branch now holds its children as numeric slots of its record
+ * (trieNode.ts, ChildSlot), so this over-counts, and the cache stays under its byte limit. Counting nodes
+ * alone would let 50,000 full branches of a large trie take far more than the limit.
  */
 export function nodeCost(node: TrieNode): number {
   return 320 + 8 * encodeNode(node).length

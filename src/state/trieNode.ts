@@ -12,6 +12,14 @@ import { ErrorCode, SteleError } from '../primitives/errors.js'
  */
 export type NodeRef = TrieNode | Uint8Array
 
+/**
+ * A branch's child slot. A committed branch (decoded from its record, or released once its record is written)
+ * holds each child it references by hash as a number: where that child's hash and location sit in the
+ * record (`source`); childAt makes a reference of it when the child is visited. Decoding a full branch then
+ * allocates nothing per child, and re-encoding a copy takes the untouched children's hashes from the record.
+ */
+export type ChildSlot = NodeRef | number | undefined
+
 /** Bytes of a stored reference: hash (32) ‖ location (8, big-endian). */
 export const STORED_REF_BYTES = 40
 
@@ -45,13 +53,17 @@ interface NodeBase {
 }
 export interface BranchNode extends NodeBase {
   kind: typeof BRANCH
-  children: (NodeRef | undefined)[]
+  children: ChildSlot[]
+  /** The stored record that the numeric child slots point into; undefined when there are none. */
+  source: Uint8Array | undefined
   /**
    * The allocation `enc` is the start of, with room after it for the locations of the children referenced by
    * hash: encodeStoredNode fills them in once, instead of copying the encoding into a record (an off-heap
    * allocation and a copy per stored branch). Undefined when there is no such room.
    */
   record: Uint8Array | undefined
+  /** The record encodeStoredNode wrote last, until adoptRecord makes it the node's source. */
+  stored: Uint8Array | undefined
 }
 export interface ExtensionNode extends NodeBase {
   kind: typeof EXTENSION
@@ -66,8 +78,41 @@ export interface LeafNode extends NodeBase {
 }
 export type TrieNode = BranchNode | ExtensionNode | LeafNode
 
-export function isNode(ref: NodeRef | undefined): ref is TrieNode {
-  return ref !== undefined && !(ref instanceof Uint8Array)
+export function isNode(ref: ChildSlot): ref is TrieNode {
+  return typeof ref === 'object' && !(ref instanceof Uint8Array)
+}
+
+/** A numeric slot: the child's hash at `at` in the source record and its location at `locAt`. */
+function slotOf(at: number, locAt: number): number {
+  return at + locAt * SLOT_SPAN
+}
+/** Records are under 1 KiB (a full branch and its 16 locations: 660 bytes), so both offsets fit in one small integer. */
+const SLOT_SPAN = 1024
+
+/**
+ * The branch's child `i` as a reference: a numeric slot becomes a new stored reference (not kept in the
+ * slot, so reading a shared branch never writes to it).
+ */
+export function childAt(node: BranchNode, i: number): NodeRef | undefined {
+  const slot = node.children[i]
+  if (typeof slot !== 'number') return slot
+  const source = node.source as Uint8Array
+  const at = slot % SLOT_SPAN
+  const locAt = (slot - at) / SLOT_SPAN
+  const out = new Uint8Array(STORED_REF_BYTES)
+  for (let k = 0; k < 32; k++) out[k] = source[at + k] as number
+  for (let k = 0; k < 8; k++) out[32 + k] = source[locAt + k] as number
+  return out
+}
+
+/** True when the branch's child `i` is a stored reference flagged as a leaf, without materializing it. */
+export function isLeafChild(node: BranchNode, i: number): boolean {
+  const slot = node.children[i]
+  if (typeof slot === 'number') {
+    const at = slot % SLOT_SPAN
+    return (((node.source as Uint8Array)[(slot - at) / SLOT_SPAN] as number) & LEAF_FLAG) !== 0
+  }
+  return slot instanceof Uint8Array && isLeafRef(slot)
 }
 
 export function bytesToNibbles(bytes: Uint8Array): Uint8Array {
@@ -146,7 +191,7 @@ function encodeBranch(node: BranchNode): Uint8Array {
   for (let i = 0; i < 16; i++) {
     const child = children[i]
     if (child === undefined) payload += 1
-    else if (child instanceof Uint8Array) {
+    else if (typeof child === 'number' || child instanceof Uint8Array) {
       payload += 33
       hashed++
     } else {
@@ -174,7 +219,13 @@ function encodeBranch(node: BranchNode): Uint8Array {
   for (let i = 0; i < 16; i++) {
     const child = children[i]
     if (child === undefined) out[offset++] = 0x80
-    else if (child instanceof Uint8Array) {
+    else if (typeof child === 'number') {
+      out[offset++] = 0xa0
+      const source = node.source as Uint8Array
+      const at = child % SLOT_SPAN
+      for (let k = 0; k < 32; k++) out[offset + k] = source[at + k] as number
+      offset += 32
+    } else if (child instanceof Uint8Array) {
       out[offset++] = 0xa0
       writeRefHash(out, offset, child)
       offset += 32
@@ -339,8 +390,15 @@ export function encodeStoredNode(node: TrieNode): Uint8Array {
   if (node.kind === EXTENSION) {
     if (childLocation(node.child, hashed)) hashed++
   } else {
+    node.stored = undefined
     for (const child of node.children) {
-      if (child !== undefined && childLocation(child, hashed)) hashed++
+      if (child === undefined) continue
+      if (typeof child === 'number') {
+        const source = node.source as Uint8Array
+        const locAt = (child - (child % SLOT_SPAN)) / SLOT_SPAN
+        childLocations[hashed] = readLocation(source, locAt)
+        childIsLeaf[hashed++] = ((source[locAt] as number) & LEAF_FLAG) !== 0 ? 1 : 0
+      } else if (childLocation(child, hashed)) hashed++
     }
   }
   if (hashed === 0) return enc
@@ -359,7 +417,37 @@ export function encodeStoredNode(node: TrieNode): Uint8Array {
     writeLocation(out, at, childLocations[i] as number)
     if (childIsLeaf[i] === 1) out[at] = (out[at] as number) | LEAF_FLAG
   }
+  if (node.kind === BRANCH) node.stored = out
   return out
+}
+
+/**
+ * Once a branch's record is durable (MutableTrie.release): its children referenced by hash become numeric
+ * slots of that record, which becomes the branch's source. A shared branch then holds no node or reference
+ * per child, and no record of an older version. Returns false when the branch has no such record.
+ */
+export function adoptRecord(node: BranchNode): boolean {
+  const record = node.stored
+  if (record === undefined) return false
+  node.stored = undefined
+  listAt(record, 0)
+  let at = item[0] as number
+  let locAt = item[3] as number
+  for (let i = 0; i < 16; i++) {
+    const b = record[at] as number
+    if (b === 0xa0) {
+      node.children[i] = slotOf(at + 1, locAt)
+      locAt += 8
+      at += 33
+    } else if (b === 0x80) at++
+    else {
+      // An embedded node (shorter than a hash): it stays in the slot as a node.
+      listAt(record, at)
+      at = item[3] as number
+    }
+  }
+  node.source = record
+  return true
 }
 
 /** encodeStoredNode's scratch: the locations of a node's hashed children (at most 16), and which are leaves. */
@@ -421,7 +509,7 @@ function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined
   }
   const self = enc.subarray(pos, next)
   if (count === 17) {
-    const children: (NodeRef | undefined)[] = new Array(16)
+    const children: ChildSlot[] = new Array(16)
     let at = start
     for (let i = 0; i < 16; i++) {
       itemAt(enc, at)
@@ -430,12 +518,12 @@ function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined
       const childIsList = item[2] === 1
       const childNext = item[3] as number
       if (childIsList) children[i] = decodeNodeAt(enc, at, undefined, false)
-      else if (e - s === 32) children[i] = stored ? storedChild(enc, s) : enc.subarray(s, e)
+      else if (e - s === 32) children[i] = stored ? storedSlot(enc, s) : enc.subarray(s, e)
       else if (e === s) children[i] = undefined
       else throw new Error(`bad branch child of length ${e - s}`)
       at = childNext
     }
-    return { kind: BRANCH, children, enc: self, hash, owner: undefined, loc: undefined, record: undefined }
+    return { kind: BRANCH, children, source: stored ? enc : undefined, enc: self, hash, owner: undefined, loc: undefined, record: undefined, stored: undefined }
   }
   if (count !== 2) throw new Error(`trie node with ${count} items`)
   itemAt(enc, start)
@@ -458,6 +546,14 @@ function decodeNodeAt(enc: Uint8Array, pos: number, hash: Uint8Array | undefined
   else if (ve - vs === 32) child = stored ? storedChild(enc, vs) : enc.subarray(vs, ve)
   else throw new Error('bad extension child')
   return { kind: EXTENSION, path, child, enc: self, hash, owner: undefined, loc: undefined }
+}
+
+/** The hash at `at` and the record's next child location, as a numeric slot (ChildSlot). */
+function storedSlot(enc: Uint8Array, at: number): number {
+  if (locationAt + 8 > enc.length) throw new Error('missing child locations')
+  const slot = slotOf(at, locationAt)
+  locationAt += 8
+  return slot
 }
 
 /** The hash at `at` and the record's next child location, as one stored reference. */
