@@ -16,6 +16,7 @@ import { createBlockSync, type BlockSync } from '../p2p/blockSync.js'
 import { createRpcServer, type RpcServer } from '../rpc/server.js'
 import { createMemoryStore, openLmdbStore, type KvStore } from '../state/kvStore.js'
 import { createFlatStateDb } from '../state/flatStateDb.js'
+import { LARGE_GENESIS_ACCOUNTS, collectStartupGarbage } from './startupGarbage.js'
 import { createTxPool, type TxPool } from '../txpool/txPool.js'
 import { createSignerRecovery } from '../crypto/recoveryWorkers.js'
 import { openSubmissionJournals } from './submissionJournals.js'
@@ -138,6 +139,10 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     onWorkerError: (error) => log.warn('sender recovery moved to the main thread', { error: errorMessage(error) }),
   })
   const ledger = await openLedger(store, state, genesis, common, { pooledTx: (hash) => pool.get(hash), recovery })
+  if (genesis.alloc.size >= LARGE_GENESIS_ACCOUNTS) {
+    const ms = collectStartupGarbage()
+    log.info('collected the start-up garbage of a large genesis', { accounts: genesis.alloc.size, ms: Math.round(ms), heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20) })
+  }
   const address = privateKeyToAddress(config.nodeKey)
   const blocks = ledger.blocks
 
