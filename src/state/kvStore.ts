@@ -81,11 +81,18 @@ export class WriteBatch {
   }
 }
 
+/**
+ * The address space LMDB maps the file into at first (it grows on demand past it). Reserving it costs
+ * nothing on Linux: the file grows only as data is written. A smaller map had to be remapped as the data
+ * grew, and pages of the old mapping stayed in RSS: a 1 GiB map took the 1M-account scale node from 976 MB
+ * of file pages to 2,123 MB as its data passed 1 GB, and to 4.9 GB with 2.3 GB of data (docs/performance.md, item 25).
+ */
+const MAP_SIZE = 64 * 1024 ** 3
+
 export function openLmdbStore(path: string): KvStore {
   let root: RootDatabase
   try {
-    // mapSize grows on demand in lmdb-js; we start at 1 GiB.
-    root = open({ path, maxDbs: KV_SPACES.length + 4, mapSize: 1024 ** 3, compression: false })
+    root = open({ path, maxDbs: KV_SPACES.length + 4, mapSize: MAP_SIZE, compression: false })
   } catch (cause) {
     throw new SteleError(ErrorCode.Storage, `cannot open the data store at ${path}`, { cause })
   }
