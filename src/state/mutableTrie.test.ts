@@ -133,13 +133,18 @@ test('property: puts with the presence hint (the key is in the committed trie) g
   )
 })
 
-test('a put with the presence hint replaces a committed leaf without reading it', () => {
+/** 300 hashed keys set to [1, 2, 3] in a new trie, not committed: full branches at the top, leaves below. */
+function filledTrie() {
   const store = createMemoryStore()
   const nodes = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 })
   const keys = Array.from({ length: 300 }, (_, i) => keccak256(Uint8Array.of(i >> 8, i & 255)))
-  const first = new MutableTrie(nodes, undefined)
-  for (const key of keys) first.put(key, Uint8Array.of(1, 2, 3))
-  const root = first.rootHash()
+  const trie = new MutableTrie(nodes, undefined)
+  for (const key of keys) trie.put(key, Uint8Array.of(1, 2, 3))
+  return { store, nodes, keys, trie, root: trie.rootHash() }
+}
+
+test('a put with the presence hint replaces a committed leaf without reading it', () => {
+  const { store, nodes, keys, trie: first, root } = filledTrie()
   commit(store, nodes, first)
   const loadedKinds: number[] = []
   const counting = { load: (ref: Uint8Array, depth: number) => { const node = nodes.load(ref, depth); loadedKinds.push(node.kind); return node } }
@@ -155,12 +160,7 @@ test('a put with the presence hint replaces a committed leaf without reading it'
 })
 
 test('a committed branch holds its children as slots of the record written last, and a decoded one as slots of its record', () => {
-  const store = createMemoryStore()
-  const nodes = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 })
-  const keys = Array.from({ length: 300 }, (_, i) => keccak256(Uint8Array.of(i >> 8, i & 255)))
-  const trie = new MutableTrie(nodes, undefined)
-  for (const key of keys) trie.put(key, Uint8Array.of(1, 2, 3))
-  const root = trie.rootHash()
+  const { store, nodes, keys, trie, root } = filledTrie()
   const fresh = trie.newNodes()
   // Persisted twice, as by a second prepareCommit: only the second batch is written.
   nodes.persist(new WriteBatch(), fresh, trie.rootRef())
