@@ -89,10 +89,20 @@ export class WriteBatch {
  */
 const MAP_SIZE = 64 * 1024 ** 3
 
+/** With an address-space limit (`ulimit -v`) too low for MAP_SIZE, the map starts at 1 GiB and is remapped as it grows. */
+function openLmdbRoot(path: string): RootDatabase {
+  const options = { path, maxDbs: KV_SPACES.length + 4, compression: false }
+  try {
+    return open({ ...options, mapSize: MAP_SIZE })
+  } catch {
+    return open({ ...options, mapSize: 1024 ** 3 })
+  }
+}
+
 export function openLmdbStore(path: string): KvStore {
   let root: RootDatabase
   try {
-    root = open({ path, maxDbs: KV_SPACES.length + 4, mapSize: MAP_SIZE, compression: false })
+    root = openLmdbRoot(path)
   } catch (cause) {
     throw new SteleError(ErrorCode.Storage, `cannot open the data store at ${path}`, { cause })
   }

@@ -186,21 +186,24 @@ test('a committed branch holds its children as slots of the record written last,
 })
 
 test('a branch whose hashed children became embedded after an unwritten persist does not keep that record', () => {
-  const store = createMemoryStore()
-  const nodes = createNodeStore(store, { maxNodes: 100, maxBytes: 1 << 20 })
-  // Eight keys that differ in their last nibble only: one branch at depth 63, its leaves' paths empty.
-  const keys = Array.from({ length: 8 }, (_, i) => {
-    const key = new Uint8Array(32).fill(0x5a)
-    key[31] = i
-    return key
-  })
-  const trie = new MutableTrie(nodes, undefined)
-  for (const key of keys) trie.put(key, new Uint8Array(40).fill(1)) // leaves of 32 bytes or more: hashed
-  trie.rootHash()
-  nodes.persist(new WriteBatch(), trie.newNodes(), trie.rootRef())
-  for (const key of keys) trie.put(key, Uint8Array.of(2)) // leaves of 3 bytes: embedded in the branch
-  const root = trie.rootHash()
-  commit(store, nodes, trie)
-  const reader = new MutableTrie(nodes, root)
-  for (const key of keys) assert.deepEqual(reader.get(key), Uint8Array.of(2))
+  // Keys that differ in their last nibble only: one branch at depth 63, its leaves' paths empty. With eight, the
+  // branch ends at 34 bytes and is stored again; with two, it ends under 32 bytes, embedded and not stored.
+  for (const count of [8, 2]) {
+    const store = createMemoryStore()
+    const nodes = createNodeStore(store, { maxNodes: 100, maxBytes: 1 << 20 })
+    const keys = Array.from({ length: count }, (_, i) => {
+      const key = new Uint8Array(32).fill(0x5a)
+      key[31] = i
+      return key
+    })
+    const trie = new MutableTrie(nodes, undefined)
+    for (const key of keys) trie.put(key, new Uint8Array(40).fill(1)) // leaves of 32 bytes or more: hashed
+    trie.rootHash()
+    nodes.persist(new WriteBatch(), trie.newNodes(), trie.rootRef())
+    for (const key of keys) trie.put(key, Uint8Array.of(2)) // leaves of 3 bytes: embedded in the branch
+    const root = trie.rootHash()
+    commit(store, nodes, trie)
+    const reader = new MutableTrie(nodes, root)
+    for (const key of keys) assert.deepEqual(reader.get(key), Uint8Array.of(2), `${count} keys`)
+  }
 })

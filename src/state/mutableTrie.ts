@@ -142,7 +142,7 @@ export class MutableTrie {
     if (node.kind === BRANCH) {
       const i = key[depth] as number
       const hinted = present && isLeafChild(node, i)
-      const old = childAt(node, i)
+      const old = hinted ? undefined : childAt(node, i)
       const child = hinted ? this.leaf(key.subarray(depth + 1), value) : this.insert(old, key, depth + 1, value, present)
       if (!changed(old, child)) return ref
       const out = this.writable(node)
@@ -233,7 +233,11 @@ export class MutableTrie {
     for (const node of nodes) {
       node.owner = undefined
       if (node.kind === BRANCH) {
-        if (!adoptRecord(node)) for (let i = 0; i < 16; i++) node.children[i] = detach(node.children[i])
+        if (!adoptRecord(node)) {
+          // No hashed child is left (adoptRecord found no record), so no slot needs the copied-from record.
+          for (let i = 0; i < 16; i++) node.children[i] = detach(node.children[i])
+          node.source = undefined
+        }
       } else if (node.kind === EXTENSION) {
         node.child = detach(node.child) as NodeRef
       }

@@ -446,6 +446,7 @@ export function adoptRecord(node: BranchNode): boolean {
       at = item[3] as number
     }
   }
+  if (locAt !== record.length) throw new SteleError(ErrorCode.Internal, 'a branch record with other children than its node')
   node.source = record
   return true
 }
