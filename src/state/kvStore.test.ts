@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMemoryStore, openLmdbStore, WriteBatch, type KvStore } from './kvStore.js'
+import { createMemoryStore, lmdbMapSize, openLmdbStore, WriteBatch, type KvStore } from './kvStore.js'
 
 const k = (...b: number[]) => Uint8Array.from(b)
 
@@ -173,4 +173,14 @@ test('lmdb store: the file is mapped into 64 GiB of address space up front, and 
     await store.close()
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('lmdb map size: 64 GiB with no address-space limit or a large one, 1 GiB under a lower limit or without /proc', () => {
+  const limits = (soft: string) =>
+    `Limit                     Soft Limit           Hard Limit           Units     \nMax address space         ${soft}            unlimited            bytes     \n`
+  assert.equal(lmdbMapSize(limits('unlimited')), 64 * 2 ** 30)
+  assert.equal(lmdbMapSize(limits(String(2 ** 40))), 64 * 2 ** 30)
+  // lmdb-js kills the process (SIGSEGV) when it cannot reserve its map: under `ulimit -v 40000000` it must ask for less.
+  assert.equal(lmdbMapSize(limits('40960000000')), 2 ** 30)
+  assert.equal(lmdbMapSize(undefined), 2 ** 30)
 })

@@ -1,4 +1,5 @@
 import { open, type Database, type RootDatabase } from 'lmdb'
+import { readFileSync } from 'node:fs'
 import { compareBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { latin1OfBytes } from '../primitives/byteKeys.js'
@@ -88,21 +89,34 @@ export class WriteBatch {
  * of file pages to 2,123 MB as its data passed 1 GB, and to 4.9 GB with 2.3 GB of data (docs/performance.md, item 25).
  */
 const MAP_SIZE = 64 * 1024 ** 3
+/** The map elsewhere: on other systems, and under an address-space limit too low for MAP_SIZE. */
+const SMALL_MAP_SIZE = 1024 ** 3
 
-/** With an address-space limit (`ulimit -v`) too low for MAP_SIZE, the map starts at 1 GiB and is remapped as it grows. */
-function openLmdbRoot(path: string): RootDatabase {
-  const options = { path, maxDbs: KV_SPACES.length + 4, compression: false }
+/**
+ * The initial map size for this process, given /proc/self/limits (Linux). lmdb-js does not report a map it
+ * cannot reserve: the process dies (SIGSEGV under `ulimit -v 40000000`), so the limit is read first. MAP_SIZE
+ * needs the limit to leave room for the rest of the process (V8 alone reserves several GiB).
+ */
+export function lmdbMapSize(limits: string | undefined): number {
+  const line = limits?.split('\n').find((l) => l.startsWith('Max address space'))
+  if (line === undefined) return SMALL_MAP_SIZE
+  const soft = line.slice('Max address space'.length).trim().split(/\s+/)[0]
+  if (soft === 'unlimited') return MAP_SIZE
+  return Number(soft) >= 4 * MAP_SIZE ? MAP_SIZE : SMALL_MAP_SIZE
+}
+
+function readLimits(): string | undefined {
   try {
-    return open({ ...options, mapSize: MAP_SIZE })
+    return readFileSync('/proc/self/limits', 'utf8')
   } catch {
-    return open({ ...options, mapSize: 1024 ** 3 })
+    return undefined
   }
 }
 
 export function openLmdbStore(path: string): KvStore {
   let root: RootDatabase
   try {
-    root = openLmdbRoot(path)
+    root = open({ path, maxDbs: KV_SPACES.length + 4, mapSize: lmdbMapSize(readLimits()), compression: false })
   } catch (cause) {
     throw new SteleError(ErrorCode.Storage, `cannot open the data store at ${path}`, { cause })
   }
