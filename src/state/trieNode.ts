@@ -86,6 +86,14 @@ export function isNode(ref: ChildSlot): ref is TrieNode {
 function slotOf(at: number, locAt: number): number {
   return at + locAt * SLOT_SPAN
 }
+/** Where a slot's hash sits in its source record. */
+function slotHashAt(slot: number): number {
+  return slot % SLOT_SPAN
+}
+/** Where a slot's location sits in its source record. */
+function slotLocationAt(slot: number): number {
+  return Math.floor(slot / SLOT_SPAN)
+}
 /** Records are under 1 KiB (a full branch and its 16 locations: 660 bytes), so both offsets fit in one small integer. */
 const SLOT_SPAN = 1024
 
@@ -96,22 +104,21 @@ const SLOT_SPAN = 1024
 export function childAt(node: BranchNode, i: number): NodeRef | undefined {
   const slot = node.children[i]
   if (typeof slot !== 'number') return slot
-  const source = node.source as Uint8Array
-  const at = slot % SLOT_SPAN
-  const locAt = (slot - at) / SLOT_SPAN
+  return storedRefAt(node.source as Uint8Array, slotHashAt(slot), slotLocationAt(slot))
+}
+
+/** A stored reference copied from a record: the hash at `at`, the location at `locAt`. */
+function storedRefAt(record: Uint8Array, at: number, locAt: number): Uint8Array {
   const out = new Uint8Array(STORED_REF_BYTES)
-  for (let k = 0; k < 32; k++) out[k] = source[at + k] as number
-  for (let k = 0; k < 8; k++) out[32 + k] = source[locAt + k] as number
+  for (let k = 0; k < 32; k++) out[k] = record[at + k] as number
+  for (let k = 0; k < 8; k++) out[32 + k] = record[locAt + k] as number
   return out
 }
 
 /** True when the branch's child `i` is a stored reference flagged as a leaf, without materializing it. */
 export function isLeafChild(node: BranchNode, i: number): boolean {
   const slot = node.children[i]
-  if (typeof slot === 'number') {
-    const at = slot % SLOT_SPAN
-    return (((node.source as Uint8Array)[(slot - at) / SLOT_SPAN] as number) & LEAF_FLAG) !== 0
-  }
+  if (typeof slot === 'number') return (((node.source as Uint8Array)[slotLocationAt(slot)] as number) & LEAF_FLAG) !== 0
   return slot instanceof Uint8Array && isLeafRef(slot)
 }
 
@@ -222,7 +229,7 @@ function encodeBranch(node: BranchNode): Uint8Array {
     else if (typeof child === 'number') {
       out[offset++] = 0xa0
       const source = node.source as Uint8Array
-      const at = child % SLOT_SPAN
+      const at = slotHashAt(child)
       for (let k = 0; k < 32; k++) out[offset + k] = source[at + k] as number
       offset += 32
     } else if (child instanceof Uint8Array) {
@@ -395,7 +402,7 @@ export function encodeStoredNode(node: TrieNode): Uint8Array {
       if (child === undefined) continue
       if (typeof child === 'number') {
         const source = node.source as Uint8Array
-        const locAt = (child - (child % SLOT_SPAN)) / SLOT_SPAN
+        const locAt = slotLocationAt(child)
         childLocations[hashed] = readLocation(source, locAt)
         childIsLeaf[hashed++] = ((source[locAt] as number) & LEAF_FLAG) !== 0 ? 1 : 0
       } else if (childLocation(child, hashed)) hashed++
@@ -560,9 +567,7 @@ function storedSlot(enc: Uint8Array, at: number): number {
 /** The hash at `at` and the record's next child location, as one stored reference. */
 function storedChild(enc: Uint8Array, at: number): Uint8Array {
   if (locationAt + 8 > enc.length) throw new Error('missing child locations')
-  const out = new Uint8Array(STORED_REF_BYTES)
-  for (let k = 0; k < 32; k++) out[k] = enc[at + k] as number
-  for (let k = 0; k < 8; k++) out[32 + k] = enc[locationAt + k] as number
+  const out = storedRefAt(enc, at, locationAt)
   locationAt += 8
   return out
 }
