@@ -20,18 +20,23 @@ export interface FlatStateDbOptions {
   nodeCacheBytes?: number
   /** Accounts on the empty root from which prepareCommit builds the trie from sorted keys (default 20,000). */
   bulkThreshold?: number
+  /**
+   * Keep the account trie of only the last this many state-changing commits besides the head (pruning, ADR
+   * 0013); 0 or undefined: keep every root (an archive). Storage tries are always kept.
+   */
+  stateHistory?: number
 }
 
 /**
  * World state as flat key-value data for fast reads at the head, plus the Ethereum Merkle-Patricia trie
- * for roots, proofs and reads at older roots. Trie nodes are never deleted, so every committed root stays
- * readable.
+ * for roots, proofs and reads at older roots. Without a state history every committed root stays readable;
+ * with one, account-trie nodes that no recent root reaches are deleted, and older roots are forgotten.
  *
  * Layout: accounts: address -> account RLP; storage: address ‖ slot -> minimal value; code: codeHash ->
  * code; trieNodes and trieRoots: trie nodes by location (nodeStore.ts); meta 'state/headRoot' -> head root.
  */
 export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = {}): StateDb {
-  const nodes = createNodeStore(store, { maxNodes: options.nodeCacheSize ?? 50_000, maxBytes: options.nodeCacheBytes ?? 64 * 2 ** 20 })
+  const nodes = createNodeStore(store, { maxNodes: options.nodeCacheSize ?? 50_000, maxBytes: options.nodeCacheBytes ?? 64 * 2 ** 20 }, options.stateHistory ?? 0)
   let head: { root: Uint8Array; ref: NodeRef | undefined; epoch: number } = {
     root: store.get('meta', STATE_HEAD_KEY) ?? EMPTY_ROOT,
     ref: undefined,

@@ -49,6 +49,7 @@ export const KV_SPACES = [
   'trie', // node hash -> trie node RLP: the reference state (referenceStateDb.ts, tests and bench) only
   'trieNodes', // location(8) -> trie node record (ADR 0012, src/state/nodeStore.ts)
   'trieRoots', // trie root hash -> location(8)
+  'trieRemovals', // sequence(8) -> the account-trie nodes a commit took out of the trie, for pruning (ADR 0013)
   'wal', // consensus: own signed messages and locks
   'anchors', // data: anchored hash -> location
   'data', // data: other records

@@ -12,6 +12,7 @@ import {
   isLeafChild,
   isNode,
   nodeHash,
+  storedChildLocation,
   refHash,
   storedRef,
   type BranchNode,
@@ -45,12 +46,27 @@ export interface NodeLoader {
  */
 export class MutableTrie {
   private root: NodeRef | undefined
+  /**
+   * The locations of the stored nodes this session has taken out of its trie (replaced by a copy, merged or
+   * deleted), in the order it did so. Pruning (nodeStore.ts) deletes them once no kept root reaches them.
+   */
+  private readonly removed: number[] = []
 
   constructor(
     private readonly loader: NodeLoader,
     root: NodeRef | undefined,
   ) {
     this.root = root instanceof Uint8Array && equalBytes(root, EMPTY_ROOT) ? undefined : root
+  }
+
+  /** The locations of stored nodes this session took out of its trie since it started or since `forgetRemoved`. */
+  removedLocations(): readonly number[] {
+    return this.removed
+  }
+
+  /** Called once a persist of this session is durable: its removals are recorded with it. */
+  forgetRemoved(): void {
+    this.removed.length = 0
   }
 
   /** The current root reference (undefined for the empty trie). */
@@ -102,6 +118,16 @@ export class MutableTrie {
     return out
   }
 
+  /** drop() for child `i` of a branch, which is replaced without being read (the presence hint). */
+  private dropChild(node: BranchNode, i: number): void {
+    const child = node.children[i]
+    if (isNode(child)) this.drop(child)
+    else {
+      const loc = storedChildLocation(node, i)
+      if (loc !== undefined) this.removed.push(loc)
+    }
+  }
+
   private resolve(ref: NodeRef, depth: number): TrieNode {
     return ref instanceof Uint8Array ? this.loader.load(ref, depth) : ref
   }
@@ -126,6 +152,7 @@ export class MutableTrie {
       if (node.kind === BRANCH) node.stored = undefined
       return node
     }
+    this.drop(node)
     // Literal shapes (not spreads) keep every node object in one hidden class.
     const copy: TrieNode =
       node.kind === BRANCH
@@ -136,12 +163,18 @@ export class MutableTrie {
     return copy as T
   }
 
+  /** Notes that a node read from the store (another session's, or committed) leaves this trie. */
+  private drop(node: TrieNode): void {
+    if (node.owner !== this && node.loc !== undefined) this.removed.push(node.loc)
+  }
+
   private insert(ref: NodeRef | undefined, key: Uint8Array, depth: number, value: Uint8Array, present: boolean): NodeRef {
     if (ref === undefined) return this.leaf(key.subarray(depth), value)
     const node = this.resolve(ref, depth)
     if (node.kind === BRANCH) {
       const i = key[depth] as number
       const hinted = present && isLeafChild(node, i)
+      if (hinted) this.dropChild(node, i)
       const old = hinted ? undefined : childAt(node, i)
       const child = hinted ? this.leaf(key.subarray(depth + 1), value) : this.insert(old, key, depth + 1, value, present)
       if (!changed(old, child)) return ref
@@ -159,6 +192,7 @@ export class MutableTrie {
         return out
       }
       if (c === node.path.length || c === rest.length) throw keyLengthError()
+      this.drop(node)
       const branch = this.branch()
       branch.children[node.path[c] as number] = this.leaf(node.path.subarray(c + 1), node.value)
       branch.children[rest[c] as number] = this.leaf(rest.subarray(c + 1), value)
@@ -172,6 +206,7 @@ export class MutableTrie {
       return out
     }
     if (c === rest.length) throw keyLengthError()
+    this.drop(node)
     const branch = this.branch()
     branch.children[node.path[c] as number] =
       c + 1 < node.path.length ? this.extension(node.path.subarray(c + 1), node.child) : node.child
@@ -205,15 +240,21 @@ export class MutableTrie {
         remaining = j
       }
       if (remaining === -1) throw new SteleError(ErrorCode.Storage, 'malformed trie: branch with a single child')
+      this.drop(node)
       return this.prefixed(Uint8Array.of(remaining), childAt(node, remaining) as NodeRef, depth + 1)
     }
     const rest = key.subarray(depth)
     const c = commonPrefixLength(node.path, rest)
     if (c < node.path.length) return ref
-    if (node.kind === LEAF) return c === rest.length ? undefined : ref
+    if (node.kind === LEAF) {
+      if (c < rest.length) return ref
+      this.drop(node)
+      return undefined
+    }
     const child = this.remove(node.child, key, depth + c)
     if (!changed(node.child, child)) return ref
     if (child === undefined) throw new SteleError(ErrorCode.Storage, 'malformed trie: extension above a single leaf')
+    this.drop(node)
     return this.prefixed(node.path, child, depth + c)
   }
 
@@ -223,9 +264,10 @@ export class MutableTrie {
    */
   private prefixed(path: Uint8Array, ref: NodeRef, depth: number): TrieNode {
     const child = this.resolve(ref, depth)
+    if (child.kind === BRANCH) return this.extension(path, ref)
+    this.drop(child)
     if (child.kind === LEAF) return this.leaf(concatNibbles(path, child.path), child.value)
-    if (child.kind === EXTENSION) return this.extension(concatNibbles(path, child.path), child.child)
-    return this.extension(path, ref)
+    return this.extension(concatNibbles(path, child.path), child.child)
   }
 
   /** After the session's nodes are durable: they become shared, and children are held by stored reference only. */

@@ -7,11 +7,13 @@ import {
   decodeStoredNode,
   encodeNode,
   encodeStoredNode,
+  isNode,
   locationKey,
   nodeHash,
   readLocation,
   refHash,
   storedRef,
+  writeLocation,
   type NodeRef,
   type TrieNode,
 } from './trieNode.js'
@@ -30,7 +32,7 @@ export interface NodeStore extends NodeLoader {
    * the root is indexed. Persisting the same nodes again gives them new locations: only the batch of the
    * latest call may be written (stateOverlay.prepareCommit enforces that for its own).
    */
-  persist(batch: WriteBatch, nodes: readonly TrieNode[], top: NodeRef | undefined): void
+  persist(batch: WriteBatch, nodes: readonly TrieNode[], top: NodeRef | undefined, removal?: TrieRemoval): void
   /** The next location, for a bulk build that writes its nodes itself (children first). */
   allocate(): number
   /** The stored reference of a committed trie root, or undefined when no committed trie has it. */
@@ -43,6 +45,18 @@ export interface NodeStore extends NodeLoader {
   /** Estimated heap bytes the cached nodes hold (see nodeCost). */
   readonly cachedBytes: number
 }
+
+/**
+ * What an account-trie commit took out of the trie it started from (`base`): MutableTrie.removedLocations.
+ * With a state history, persist records it, and deletes what commits older than the history removed.
+ */
+export interface TrieRemoval {
+  base: NodeRef | undefined
+  removed: readonly number[]
+}
+
+const FIRST_KEY = new Uint8Array(8)
+const LAST_KEY = new Uint8Array(8).fill(0xff)
 
 export interface NodeCacheLimits {
   /** At most this many nodes. */
@@ -68,7 +82,7 @@ export function nodeCost(node: TrieNode): number {
  * trie (CACHED_LEVELS) are touched by every block. Nodes below them and leaves are not cached: each is read
  * about once in many blocks.
  */
-export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeStore {
+export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHistory = 0): NodeStore {
   const cache = new Map<number, { node: TrieNode; cost: number }>()
   let bytes = 0
   // Evicting in batches: a Map iterator must skip the holes that LRU refreshes leave at the front, so
@@ -93,7 +107,41 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
     }
   }
   let next = 1
-  for (const [key] of store.range('trieNodes', new Uint8Array(8), new Uint8Array(8).fill(0xff), { reverse: true, limit: 1 })) next = readLocation(key, 0) + 1
+  for (const [key] of store.range('trieNodes', FIRST_KEY, LAST_KEY, { reverse: true, limit: 1 })) next = readLocation(key, 0) + 1
+  let nextRemoval = 1
+  for (const [key] of store.range('trieRemovals', FIRST_KEY, LAST_KEY, { reverse: true, limit: 1 })) nextRemoval = readLocation(key, 0) + 1
+  /**
+   * Records what a commit took out of the account trie, and deletes the nodes that commits `stateHistory` or
+   * more removals ago took out: no root of those last commits reaches them (ADR 0013).
+   */
+  const recordRemoval = (batch: WriteBatch, kept: Set<number>, removal: TrieRemoval) => {
+    if (removal.removed.length === 0) return
+    // A location that a new record still names is not removed: a guard, since a delete cannot be undone.
+    const removed = [...new Set(removal.removed)].filter((loc) => !kept.has(loc))
+    const entry = new Uint8Array(STORED_REF_BYTES + 8 * removed.length)
+    // The base root, whose index entry goes with it, when this commit took it out of the trie.
+    const base = removal.base === undefined ? undefined : storedRootRef(removal.base)
+    if (base !== undefined && removed.includes(readLocation(base, 32))) entry.set(base, 0)
+    for (let i = 0; i < removed.length; i++) writeLocation(entry, STORED_REF_BYTES + 8 * i, removed[i] as number)
+    const sequence = nextRemoval++
+    batch.putOwned('trieRemovals', locationKey(sequence), entry)
+    if (sequence <= stateHistory) return
+    for (const [key, old] of store.range('trieRemovals', FIRST_KEY, locationKey(sequence - stateHistory + 1))) {
+      for (let at = STORED_REF_BYTES; at < old.length; at += 8) batch.del('trieNodes', old.subarray(at, at + 8).slice())
+      const rootHash = old.subarray(0, 32)
+      const rootLoc = store.get('trieRoots', rootHash)
+      if (rootLoc !== undefined && readLocation(rootLoc, 0) === readLocation(old, 32)) batch.del('trieRoots', rootHash.slice())
+      
+      batch.del('trieRemovals', key.slice())
+    }
+  }
+  /** A root as hash and location; undefined when it was never stored (no location to delete). */
+  const storedRootRef = (root: NodeRef): Uint8Array | undefined => {
+    if (isNode(root)) return root.loc === undefined ? undefined : storedRef(nodeHash(root), root.loc)
+    if (root.length === STORED_REF_BYTES) return root
+    const loc = store.get('trieRoots', root)
+    return loc === undefined ? undefined : storedRef(root, readLocation(loc, 0))
+  }
   const missing = (ref: Uint8Array) => {
     const hash = bytesToHex(refHash(ref))
     return new SteleError(ErrorCode.Storage, `missing trie node ${hash}`, { details: { hash } })
@@ -120,15 +168,23 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits): NodeSt
       if (node.kind !== LEAF && depth < CACHED_LEVELS) add(loc, node)
       return node
     },
-    persist(batch, nodes, top) {
+    persist(batch, nodes, top, removal) {
+      const kept = removal !== undefined && stateHistory > 0 ? new Set<number>() : undefined
+      if (kept !== undefined && top !== undefined) {
+        const topLoc = isNode(top) ? top.loc : top.length === STORED_REF_BYTES ? readLocation(top, 32) : undefined
+        if (topLoc !== undefined) kept.add(topLoc)
+      }
       for (let i = nodes.length - 1; i >= 0; i--) {
         const node = nodes[i] as TrieNode
         if (node !== top && encodeNode(node).length < 32) continue
         node.loc = next++
         const key = locationKey(node.loc)
-        batch.putOwned('trieNodes', key, encodeStoredNode(node))
+        const record = encodeStoredNode(node)
+        batch.putOwned('trieNodes', key, record)
         if (node === top) batch.put('trieRoots', nodeHash(node), key)
+        if (kept !== undefined) for (let at = encodeNode(node).length; at < record.length; at += 8) kept.add(readLocation(record, at))
       }
+      if (kept !== undefined) recordRemoval(batch, kept, removal as TrieRemoval)
     },
     allocate: () => next++,
     rootRef(root) {

@@ -6,6 +6,7 @@ import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { rlpEncode } from '../primitives/rlp.js'
 import { WriteBatch } from './kvStore.js'
 import type { StateOverlay } from './stateDb.js'
+import type { TrieRemoval } from './nodeStore.js'
 import { BaseState, EMPTY_CODE_HASH, encodeAccount, storageKey, trimLeadingZeros, type StateContext, type StoredAccount } from './baseState.js'
 import { EMPTY_ROOT, MutableTrie } from './mutableTrie.js'
 import { PackedEntries, buildTrieFromSorted, sortPackedKeys } from './bulkTrie.js'
@@ -339,12 +340,12 @@ export class FlatStateManager implements StateManagerInterface {
     const fresh: TrieNode[] = []
     /** The new nodes at the top of their tries, which the node store keeps in memory (CACHED_LEVELS). */
     const cacheable: TrieNode[] = []
-    const persist = (trie: MutableTrie) => {
+    const persist = (trie: MutableTrie, removal?: TrieRemoval) => {
       const nodes = trie.newNodes(cacheable)
-      this.ctx.nodes.persist(batch, nodes, trie.rootRef())
+      this.ctx.nodes.persist(batch, nodes, trie.rootRef(), removal)
       for (const node of nodes) fresh.push(node)
     }
-    if (!bulk) persist(this.accountTrie)
+    if (!bulk) persist(this.accountTrie, { base: this.base.rootRef, removed: this.accountTrie.removedLocations() })
     const touched = new Set([...this.accounts.keys(), ...this.storage.keys()])
     for (const key of touched) {
       const address = this.addressOf(key)
@@ -377,6 +378,7 @@ export class FlatStateManager implements StateManagerInterface {
         this.trieOnBase = false
         moveHead(root, bulk ? bulkRoot : this.accountTrie.rootRef(), baseRoot)
         MutableTrie.release(fresh)
+        this.accountTrie.forgetRemoved()
         this.ctx.nodes.remember(cacheable)
       },
     }

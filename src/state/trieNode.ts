@@ -107,6 +107,16 @@ export function childAt(node: BranchNode, i: number): NodeRef | undefined {
   return storedRefAt(node.source as Uint8Array, slotHashAt(slot), slotLocationAt(slot))
 }
 
+/**
+ * The location of the branch's child `i` when the child is referenced by hash (a slot or a stored reference),
+ * without making a reference; undefined for an empty slot, an embedded node, or a node object.
+ */
+export function storedChildLocation(node: BranchNode, i: number): number | undefined {
+  const slot = node.children[i]
+  if (typeof slot === 'number') return readLocation(node.source as Uint8Array, slotLocationAt(slot))
+  return slot instanceof Uint8Array && slot.length === STORED_REF_BYTES ? readLocation(slot, 32) : undefined
+}
+
 /** A stored reference copied from a record: the hash at `at`, the location at `locAt`. */
 function storedRefAt(record: Uint8Array, at: number, locAt: number): Uint8Array {
   const out = new Uint8Array(STORED_REF_BYTES)
@@ -374,7 +384,7 @@ export function readLocation(bytes: Uint8Array, at: number): number {
   return hi * 2 ** 32 + lo
 }
 
-function writeLocation(out: Uint8Array, at: number, loc: number): void {
+export function writeLocation(out: Uint8Array, at: number, loc: number): void {
   let hi = Math.floor(loc / 2 ** 32)
   let lo = loc >>> 0
   for (let i = 3; i >= 0; i--) {
