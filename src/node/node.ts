@@ -50,6 +50,11 @@ export interface NodeConfig {
   mqtt?: { url: string; topic?: string }
   /** Overrides genesis.blockPeriodMs (stele dev --block-time). */
   blockPeriodMs?: number
+  /**
+   * Keep the state of only this many recent state-changing blocks besides the head; older account-trie nodes
+   * are deleted (ADR 0013). 0 or absent keeps every block's state (an archive).
+   */
+  stateHistory?: number
   /** Sender-recovery worker threads; 0 recovers on the main thread. Default: defaultRecoveryThreads(). */
   recoveryThreads?: number
   clientVersion: string
@@ -132,7 +137,7 @@ export async function startNode(config: NodeConfig): Promise<SteleNode> {
     store = openLmdbStore(join(config.dataDir, 'db'))
   }
   const common = createChainCommon(genesis.chainId)
-  const state = createFlatStateDb(store)
+  const state = createFlatStateDb(store, { stateHistory: config.stateHistory ?? 0 })
   // Senders are recovered on worker threads, once: at admission, and for block txs this pool never saw.
   const recovery = createSignerRecovery({
     ...(config.recoveryThreads === undefined ? {} : { threads: config.recoveryThreads }),

@@ -14,7 +14,12 @@ export interface NodeConfigFile {
   p2p: { host: string; port: number }
   staticPeers: { peerId: string; host: string; port: number }[]
   logLevel?: LogLevel
+  /** Recent blocks whose state is kept besides the head (default DEFAULT_STATE_HISTORY); 0 keeps all. */
+  stateHistory?: number
 }
+
+/** A network node keeps the state of its last 512 state-changing blocks, as Besu's Bonsai default does. */
+export const DEFAULT_STATE_HISTORY = 512
 
 export interface LoadedHome {
   home: string
@@ -39,6 +44,9 @@ export function loadNodeHome(home: string): LoadedHome {
     }
   }
   if (!Array.isArray(config.staticPeers)) problems.push('staticPeers must be a list')
+  if (config.stateHistory !== undefined && !(Number.isSafeInteger(config.stateHistory) && config.stateHistory >= 0)) {
+    problems.push('stateHistory must be a whole number of blocks, 0 or more (0 keeps every state)')
+  }
   if (problems.length > 0) throw new SteleError(ErrorCode.Config, `${configPath}: ${problems.join('; ')}`)
   const genesis = parseGenesis(readJson(resolve(dir, config.genesis)))
   return { home: dir, config, genesis, nodeKey: loadNodeKey(resolve(dir, 'node.key')), dataDir: resolve(dir, config.dataDir) }

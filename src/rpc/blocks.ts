@@ -32,6 +32,8 @@ export function stateBlockNumber(backend: RpcBackend, ref: BlockRef): bigint {
 export function stateAt(backend: RpcBackend, ref: BlockRef): StateView {
   const number = stateBlockNumber(backend, ref)
   const state = backend.stateAt(number)
-  if (state === undefined) throw new SteleError(ErrorCode.NotFound, `missing trie node: state of block ${number} is not available`)
+  if (state === undefined) {
+    throw new SteleError(ErrorCode.NotFound, `missing trie node: state of block ${number} is not available (pruned: this node keeps recent blocks' state only; see --state-history)`)
+  }
   return state
 }

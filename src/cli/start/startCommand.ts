@@ -1,6 +1,6 @@
 import { createLibp2pNetwork } from '../../p2p/libp2pNetwork.js'
 import { createLogger, type LogLevel } from '../../primitives/logger.js'
-import { loadNodeHome } from '../../node/nodeConfig.js'
+import { DEFAULT_STATE_HISTORY, loadNodeHome } from '../../node/nodeConfig.js'
 import { startNode } from '../../node/node.js'
 import { defineCommand, type CommandSpec } from '../args.js'
 import type { Command } from '../main.js'
@@ -17,6 +17,11 @@ export const START_SPEC: CommandSpec = {
     'rpc-port': { type: 'integer', value: 'PORT', description: 'Override the RPC port of config.json' },
     'p2p-port': { type: 'integer', value: 'PORT', description: 'Override the p2p port of config.json' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: config.json, else info)' },
+    'state-history': {
+      type: 'integer',
+      value: 'BLOCKS',
+      description: `Keep the state of this many recent blocks besides the head; older state is pruned. 0 keeps all (default: config.json, else ${DEFAULT_STATE_HISTORY})`,
+    },
     mqtt: { type: 'string', value: 'URL', description: 'Ingest device telemetry from this MQTT broker (mqtt://HOST:PORT)' },
     'mqtt-topic': { type: 'string', default: 'stele/telemetry/#', value: 'FILTER', description: 'MQTT topic filter for telemetry' },
   },
@@ -44,6 +49,7 @@ export const startCommand: Command = defineCommand(START_SPEC, async (args) => {
     dataDir: home.dataDir,
     rpc: { host: home.config.rpc.host, port: rpcPort },
     role: home.config.role,
+    stateHistory: f['state-history'] === undefined ? (home.config.stateHistory ?? DEFAULT_STATE_HISTORY) : Number(f['state-history']),
     network,
     clientVersion: `stele/v${VERSION}/node-${process.version}`,
     ...(typeof f.mqtt === 'string' ? { mqtt: { url: f.mqtt, topic: String(f['mqtt-topic']) } } : {}),

@@ -1,0 +1,53 @@
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createPublicClient, createWalletClient, http, parseEther } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { devAccounts } from '../fixtures/devAccounts.js'
+import { startNode, type SteleNode } from '../../src/node/node.js'
+import { devGenesis } from '../../src/cli/dev/devCommand.js'
+import { deriveDevKeys } from '../../src/crypto/hdKeys.js'
+import { privateKeyToAddress } from '../../src/crypto/secp256k1.js'
+import { silentLogger } from '../../src/primitives/logger.js'
+
+// A dev node keeping the state of two blocks besides the head (ADR 0013), read over JSON-RPC with viem.
+const accounts = devAccounts(2)
+const chain = { id: 1337, name: 'stele-dev', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [''] } } } as const
+let node: SteleNode
+
+before(async () => {
+  const nodeKey = deriveDevKeys(1)[0]!.privateKey
+  const genesis = devGenesis({ chainId: 1337n, validator: privateKeyToAddress(nodeKey), funded: deriveDevKeys(2).map((k) => k.address), balanceWei: parseEther('100'), gasLimit: 100_000_000n, baseFee: 1_000_000_000n })
+  node = await startNode({ genesis, nodeKey, dataDir: undefined, rpc: { host: '127.0.0.1', port: 0 }, blockPeriodMs: 0, stateHistory: 2, clientVersion: 'stele/test', logger: silentLogger })
+})
+after(async () => node?.stop())
+
+test('with --state-history 2, the last three blocks answer eth_getBalance and eth_getProof; older blocks answer a clear error', async () => {
+  const transport = http(node.rpc.url)
+  const client = createPublicClient({ chain, transport })
+  const wallet = createWalletClient({ chain, transport, account: privateKeyToAccount(accounts[0]!.privateKey) })
+  const to = accounts[1]!.address
+  // One transfer per block: each block changes the state.
+  for (let i = 1n; i <= 5n; i++) {
+    const hash = await wallet.sendTransaction({ to, value: i })
+    await client.waitForTransactionReceipt({ hash, pollingInterval: 10, timeout: 20_000 })
+  }
+  const head = await client.getBlockNumber()
+  assert.ok(head >= 5n)
+  const start = parseEther('100')
+  assert.equal(await client.getBalance({ address: to }), start + 15n)
+  for (const back of [0n, 1n, 2n]) {
+    const block = await client.getBlock({ blockNumber: head - back })
+    assert.equal(block.transactions.length, 1)
+    const balance = await client.getBalance({ address: to, blockNumber: head - back })
+    assert.ok(balance > start, `block ${head - back}: balance ${balance}`)
+    const proof = await client.getProof({ address: to, storageKeys: [], blockNumber: head - back })
+    assert.equal(proof.balance, balance)
+  }
+  await assert.rejects(client.getBalance({ address: to, blockNumber: 1n }), (error: Error) => {
+    assert.match(error.message, /state of block 1 is not available \(pruned/)
+    return true
+  })
+  await assert.rejects(client.getProof({ address: to, storageKeys: [], blockNumber: 0n }), /state of block 0 is not available/)
+  // The node keeps working after the errors.
+  assert.equal(await client.getBalance({ address: to, blockNumber: head }), start + 15n)
+})
