@@ -12,6 +12,7 @@ export interface BenchOptions {
   profile?: boolean
   phaseBudgetMs?: number
   rate?: number
+  stateHistory?: number
   signal: AbortSignal
 }
 
@@ -36,7 +37,7 @@ const BENCHES: Record<string, BenchEntry> = {
   rpcServer: { module: 'rpcServer', exportName: 'runRpcServerBench', summary: 'CPU per request of the JSON-RPC HTTP server (stub backend) against bare node:http and net floors' },
 }
 
-const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--warmup N] [--node stele|anvil] [--phase-sec S] [--rate TPS] [--profile]
+const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--warmup N] [--node stele|anvil] [--phase-sec S] [--rate TPS] [--state-history N] [--profile]
 
 Prints one JSON document on stdout; progress goes to stderr.
 
@@ -57,6 +58,8 @@ options:
                    cannot stretch the run; the JSON's "sent" says how many went out
   --rate TPS       localnet: offer this many transfers per second in all (open loop), so finality is
                    measured at that rate rather than at saturation; default: as fast as answered
+  --state-history N  scale: run both nodes with stele dev --state-history N (default 0, every state kept);
+                   the JSON reports it beside the data directory
   --profile        dev, localnet, scale: run stele (localnet: validator 0; scale: both nodes) under
                    node --cpu-prof; the main thread's profile is saved in bench/results/ and its
                    top functions and packages by self time are added to the JSON
@@ -127,6 +130,10 @@ function parseArgs(argv: string[]): { name: string; options: Omit<BenchOptions, 
       const rate = Number(argv[++i])
       if (!(rate > 0)) throw new Error(`--rate needs a positive number, got ${argv[i]}`)
       options.rate = rate
+    } else if (arg === '--state-history') {
+      const n = Number(argv[++i])
+      if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--state-history needs a whole number, got ${argv[i]}`)
+      options.stateHistory = n
     } else if (arg === '--profile') {
       options.profile = true
     } else if (arg === '--node') {

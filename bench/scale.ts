@@ -28,6 +28,8 @@ export interface ScaleBenchOptions {
   throughputTxs?: number
   /** Run both nodes under `node --cpu-prof`; profiles are kept in bench/results/ and summarized. */
   profile?: boolean
+  /** Both nodes keep the state of this many recent blocks (stele dev --state-history; default 0, all). */
+  stateHistory?: number
   /** eth_getBalance calls for the latency figure (default 2,000). */
   balanceSamples?: number
   signal?: AbortSignal
@@ -71,13 +73,14 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
     const profDir = (name: string) => (options.profile ? join(work, `prof-${name}`) : undefined)
     // Both nodes stay up, and the throughput phases alternate between them in rounds: the host's speed drifts
     // by a third within minutes, and one long phase on each node made the ratio follow the drift (0.51–0.78).
-    const small = await startStele(smallDir, options.signal, profDir('small'))
+    const stateHistory = options.stateHistory ?? 0
+    const small = await startStele(smallDir, stateHistory, options.signal, profDir('small'))
     try {
       progress(`scale: writing a genesis with ${accounts} funded accounts`)
       const largeDir = join(work, 'large')
       const genesisBytes = writeDevHome(largeDir, funded, accounts)
       progress(`scale: starting the large-state node (genesis.json ${Math.round(genesisBytes / 2 ** 20)} MiB)`)
-      const large = await startStele(largeDir, options.signal, profDir('large'))
+      const large = await startStele(largeDir, stateHistory, options.signal, profDir('large'))
       const startup = { seconds: round(large.readyMs / 1000), peakRssMiB: mib(large.node.peakRssBytes()), atReady: rssReport(large.node.pid), cpuSec: round(large.node.cpuSeconds()) }
       progress(`scale: ready after ${startup.seconds} s, peak RSS ${startup.peakRssMiB} MiB`)
       try {
@@ -104,6 +107,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
         const dataDir = dirSize(largeDir)
         return {
           accounts,
+          stateHistory,
           seed: SEED,
           startup,
           throughput: {
@@ -219,9 +223,9 @@ function writeDevHome(dir: string, funded: Uint8Array, accounts: number): number
   return text.length
 }
 
-async function startStele(dataDir: string, signal: AbortSignal | undefined, profDir: string | undefined): Promise<{ node: NodeProcess; readyMs: number }> {
+async function startStele(dataDir: string, stateHistory: number, signal: AbortSignal | undefined, profDir: string | undefined): Promise<{ node: NodeProcess; readyMs: number }> {
   const port = await freePort()
-  const args = [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), 'bin/stele.js', 'dev', '--data-dir', dataDir, '--port', String(port), '--accounts', String(SENDERS), '--block-time', '0', '--gas-limit', '1000000000', '--quiet', '--log-level', 'warn']
+  const args = [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), 'bin/stele.js', 'dev', '--data-dir', dataDir, '--port', String(port), '--accounts', String(SENDERS), '--block-time', '0', '--gas-limit', '1000000000', '--state-history', String(stateHistory), '--quiet', '--log-level', 'warn']
   const started = performance.now()
   const node = await startNodeProcess({ name: 'stele', command: process.execPath, args, cwd: ROOT, rpcUrl: `http://127.0.0.1:${port}`, readyTimeoutMs: 600_000, stopGraceMs: 30_000, ...(signal ? { signal } : {}) })
   return { node, readyMs: performance.now() - started }

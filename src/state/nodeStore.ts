@@ -114,14 +114,12 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
    * Records what a commit took out of the account trie, and deletes the nodes that commits `stateHistory` or
    * more removals ago took out: no root of those last commits reaches them (ADR 0013).
    */
-  const recordRemoval = (batch: WriteBatch, kept: Set<number>, removal: TrieRemoval) => {
-    if (removal.removed.length === 0) return
-    // A location that a new record still names is not removed: a guard, since a delete cannot be undone.
-    const removed = [...new Set(removal.removed)].filter((loc) => !kept.has(loc))
+  const recordRemoval = (batch: WriteBatch, removedSet: Set<number>, baseRoot: NodeRef | undefined) => {
+    const removed = [...removedSet]
     const entry = new Uint8Array(STORED_REF_BYTES + 8 * removed.length)
     // The base root, whose index entry goes with it, when this commit took it out of the trie.
-    const base = removal.base === undefined ? undefined : storedRootRef(removal.base)
-    if (base !== undefined && removed.includes(readLocation(base, 32))) entry.set(base, 0)
+    const base = baseRoot === undefined ? undefined : storedRootRef(baseRoot)
+    if (base !== undefined && removedSet.has(readLocation(base, 32))) entry.set(base, 0)
     for (let i = 0; i < removed.length; i++) writeLocation(entry, STORED_REF_BYTES + 8 * i, removed[i] as number)
     const sequence = nextRemoval++
     batch.putOwned('trieRemovals', locationKey(sequence), entry)
@@ -131,7 +129,6 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
       const rootHash = old.subarray(0, 32)
       const rootLoc = store.get('trieRoots', rootHash)
       if (rootLoc !== undefined && readLocation(rootLoc, 0) === readLocation(old, 32)) batch.del('trieRoots', rootHash.slice())
-      
       batch.del('trieRemovals', key.slice())
     }
   }
@@ -169,10 +166,11 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
       return node
     },
     persist(batch, nodes, top, removal) {
-      const kept = removal !== undefined && stateHistory > 0 ? new Set<number>() : undefined
-      if (kept !== undefined && top !== undefined) {
+      // A location that a new record still names is not removed: a guard, since a delete cannot be undone.
+      const removed = removal !== undefined && stateHistory > 0 && removal.removed.length > 0 ? new Set(removal.removed) : undefined
+      if (removed !== undefined && top !== undefined) {
         const topLoc = isNode(top) ? top.loc : top.length === STORED_REF_BYTES ? readLocation(top, 32) : undefined
-        if (topLoc !== undefined) kept.add(topLoc)
+        if (topLoc !== undefined) removed.delete(topLoc)
       }
       for (let i = nodes.length - 1; i >= 0; i--) {
         const node = nodes[i] as TrieNode
@@ -182,9 +180,9 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
         const record = encodeStoredNode(node)
         batch.putOwned('trieNodes', key, record)
         if (node === top) batch.put('trieRoots', nodeHash(node), key)
-        if (kept !== undefined) for (let at = encodeNode(node).length; at < record.length; at += 8) kept.add(readLocation(record, at))
+        if (removed !== undefined) for (let at = encodeNode(node).length; at < record.length; at += 8) removed.delete(readLocation(record, at))
       }
-      if (kept !== undefined) recordRemoval(batch, kept, removal as TrieRemoval)
+      if (removed !== undefined) recordRemoval(batch, removed, (removal as TrieRemoval).base)
     },
     allocate: () => next++,
     rootRef(root) {
