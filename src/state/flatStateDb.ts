@@ -6,7 +6,7 @@ import { bytesToHex, equalBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { BaseState, EMPTY_CODE_HASH, type StateContext } from './baseState.js'
 import { EMPTY_ROOT, trieProof } from './mutableTrie.js'
-import { PRUNE_BATCH, createNodeStore } from './nodeStore.js'
+import { createNodeStore } from './nodeStore.js'
 import { FlatStateManager, STATE_HEAD_KEY, createStateOverlay } from './stateOverlay.js'
 import type { NodeRef } from './trieNode.js'
 
@@ -25,8 +25,6 @@ export interface FlatStateDbOptions {
    * 0013); 0 or undefined: keep every root (an archive). Storage tries are always kept.
    */
   stateHistory?: number
-  /** Commits whose removed nodes are deleted together once due (default PRUNE_BATCH). */
-  pruneBatch?: number
 }
 
 /**
@@ -38,10 +36,7 @@ export interface FlatStateDbOptions {
  * code; trieNodes and trieRoots: trie nodes by location (nodeStore.ts); meta 'state/headRoot' -> head root.
  */
 export function createFlatStateDb(store: KvStore, options: FlatStateDbOptions = {}): StateDb {
-  const nodes = createNodeStore(store, { maxNodes: options.nodeCacheSize ?? 50_000, maxBytes: options.nodeCacheBytes ?? 64 * 2 ** 20 }, {
-    stateHistory: options.stateHistory ?? 0,
-    batch: options.pruneBatch ?? PRUNE_BATCH,
-  })
+  const nodes = createNodeStore(store, { maxNodes: options.nodeCacheSize ?? 50_000, maxBytes: options.nodeCacheBytes ?? 64 * 2 ** 20 }, options.stateHistory ?? 0)
   let head: { root: Uint8Array; ref: NodeRef | undefined; epoch: number } = {
     root: store.get('meta', STATE_HEAD_KEY) ?? EMPTY_ROOT,
     ref: undefined,

@@ -82,24 +82,8 @@ export function nodeCost(node: TrieNode): number {
  * trie (CACHED_LEVELS) are touched by every block. Nodes below them and leaves are not cached: each is read
  * about once in many blocks.
  */
-/**
- * Pruning: keep the account trie of the last `stateHistory` commits besides the head (0 keeps all), and delete
- * what older commits removed once `batch` commits are due, in one pass.
- */
-export interface PruningOptions {
-  stateHistory: number
-  batch: number
-}
-
-/**
- * Commits whose removals are deleted together. Deleting a removed node dirties its LMDB page, and the nodes
- * one commit removes lie on pages all over the file: deleting those of many commits at once touches each page
- * once for several nodes (docs/performance.md, item 26).
- */
-export const PRUNE_BATCH = 32
-
-export function createNodeStore(store: KvStore, limits: NodeCacheLimits, pruning: PruningOptions = { stateHistory: 0, batch: PRUNE_BATCH }): NodeStore {
-  const { stateHistory } = pruning
+/** `stateHistory`: keep the account trie of the last this many commits besides the head; 0 keeps every root. */
+export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHistory = 0): NodeStore {
   const cache = new Map<number, { node: TrieNode; cost: number }>()
   let bytes = 0
   // Evicting in batches: a Map iterator must skip the holes that LRU refreshes leave at the front, so
@@ -127,12 +111,9 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, pruning
   for (const [key] of store.range('trieNodes', FIRST_KEY, LAST_KEY, { reverse: true, limit: 1 })) next = readLocation(key, 0) + 1
   let nextRemoval = 1
   for (const [key] of store.range('trieRemovals', FIRST_KEY, LAST_KEY, { reverse: true, limit: 1 })) nextRemoval = readLocation(key, 0) + 1
-  let oldestRemoval = nextRemoval
-  for (const [key] of store.range('trieRemovals', FIRST_KEY, LAST_KEY, { limit: 1 })) oldestRemoval = readLocation(key, 0)
   /**
    * Records what a commit took out of the account trie, and deletes the nodes that commits `stateHistory` or
-   * more removals ago took out, `pruning.batch` commits at a time: no root of the last commits reaches them
-   * (ADR 0013).
+   * more removals ago took out: no root of those last commits reaches them (ADR 0013).
    */
   const recordRemoval = (batch: WriteBatch, removedSet: Set<number>, baseRoot: NodeRef | undefined) => {
     const removed = [...removedSet]
@@ -143,20 +124,18 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, pruning
     for (let i = 0; i < removed.length; i++) writeLocation(entry, STORED_REF_BYTES + 8 * i, removed[i] as number)
     const sequence = nextRemoval++
     batch.putOwned('trieRemovals', locationKey(sequence), entry)
-    const due = sequence - stateHistory
-    if (due - oldestRemoval + 1 < pruning.batch) return
+    if (sequence <= stateHistory) return
     const doomed: number[] = []
-    for (const [key, old] of store.range('trieRemovals', FIRST_KEY, locationKey(due + 1))) {
+    for (const [key, old] of store.range('trieRemovals', FIRST_KEY, locationKey(sequence - stateHistory + 1))) {
       for (let at = STORED_REF_BYTES; at < old.length; at += 8) doomed.push(readLocation(old, at))
       const rootHash = old.subarray(0, 32)
       const rootLoc = store.get('trieRoots', rootHash)
       if (rootLoc !== undefined && readLocation(rootLoc, 0) === readLocation(old, 32)) batch.del('trieRoots', rootHash.slice())
       batch.del('trieRemovals', key.slice())
     }
-    // In key order: LMDB then walks its B-tree forward, and each page's nodes go in one visit.
+    // In key order: LMDB then walks its B-tree forward, and a page's nodes go in one visit.
     doomed.sort((a, b) => a - b)
     for (const loc of doomed) batch.del('trieNodes', locationKey(loc))
-    oldestRemoval = due + 1
   }
   /** A root as hash and location; undefined when it was never stored (no location to delete). */
   const storedRootRef = (root: NodeRef): Uint8Array | undefined => {

@@ -107,17 +107,15 @@ async function sameReads(pruned: StateDb, archive: StateDb, root: Uint8Array, wh
  * Runs the same blocks on an archive and on a state keeping `history` roots besides the head. Both assign the
  * same locations, so the pruned store must hold exactly the archive's nodes minus those no kept root reaches.
  */
-async function runPruned(blocks: Op[][], history: number, pruneBatch: number, prunedStore: KvStore, withStorage: boolean): Promise<void> {
+async function runPruned(blocks: Op[][], history: number, prunedStore: KvStore, withStorage: boolean): Promise<void> {
   const archiveStore = createMemoryStore()
   const archive = createFlatStateDb(archiveStore, { nodeCacheSize: 16 })
-  const pruned = createFlatStateDb(prunedStore, { nodeCacheSize: 16, stateHistory: history, pruneBatch })
+  const pruned = createFlatStateDb(prunedStore, { nodeCacheSize: 16, stateHistory: history })
   // Each change of root from a non-empty trie writes one removal entry, which removes the root it left. A root
-  // is forgotten once `history` later entries exist, and once `pruneBatch` entries are due together; one that comes
-  // back (the same accounts again) is stored anew.
+  // is forgotten once `history` later entries exist; one that comes back (the same accounts again) is stored anew.
   const lastOccurrence = new Map<string, { root: Uint8Array; removedBy: number | undefined }>()
   let current = bytesToHex(EMPTY_ROOT)
   let entries = 0
-  let prunedThrough = 0
   for (const [n, ops] of blocks.entries()) {
     const root = await commitBlock(pruned, prunedStore, ops)
     assert.equal(bytesToHex(await commitBlock(archive, archiveStore, ops)), bytesToHex(root), `block ${n}: same root`)
@@ -127,8 +125,7 @@ async function runPruned(blocks: Op[][], history: number, pruneBatch: number, pr
       current = bytesToHex(root)
       lastOccurrence.set(current, { root, removedBy: undefined })
     }
-    if (entries - history - prunedThrough >= pruneBatch) prunedThrough = entries - history
-    const live = [...lastOccurrence.values()].filter((o) => o.removedBy === undefined || o.removedBy > prunedThrough)
+    const live = [...lastOccurrence.values()].filter((o) => o.removedBy === undefined || o.removedBy > entries - history)
     const forgotten = [...lastOccurrence.values()].filter((o) => !live.includes(o) && bytesToHex(o.root) !== bytesToHex(EMPTY_ROOT))
     for (const [i, o] of live.entries()) await sameReads(pruned, archive, o.root, `block ${n}, kept root ${i}`)
     for (const o of forgotten) assert.equal(pruned.reader(o.root), undefined, `block ${n}: a root older than the history is forgotten`)
@@ -145,23 +142,19 @@ async function runPruned(blocks: Op[][], history: number, pruneBatch: number, pr
 
 test('property: with a state history, the store keeps exactly the account-trie nodes of the kept roots, which read as in an archive', async () => {
   await fc.assert(
-    fc.asyncProperty(blocksOf(accountOp), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), (blocks, history, batch) =>
-      runPruned(blocks, history, batch, createMemoryStore(), false),
-    ),
+    fc.asyncProperty(blocksOf(accountOp), fc.integer({ min: 1, max: 3 }), (blocks, history) => runPruned(blocks, history, createMemoryStore(), false)),
     { seed, numRuns: 60, includeErrorInReport: true },
   )
 })
 
 test('property: with storage tries too (never pruned), kept roots read and prove as in an archive, older roots are forgotten', async () => {
   await fc.assert(
-    fc.asyncProperty(blocksOf(fc.oneof(accountOp, storeOp)), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), (blocks, history, batch) =>
-      runPruned(blocks, history, batch, createMemoryStore(), true),
-    ),
+    fc.asyncProperty(blocksOf(fc.oneof(accountOp, storeOp)), fc.integer({ min: 1, max: 3 }), (blocks, history) => runPruned(blocks, history, createMemoryStore(), true)),
     { seed: seed + 1, numRuns: 40, includeErrorInReport: true },
   )
 })
 
-test('pruning on LMDB carries on after a reopen: the removal sequence, the oldest entry and locations continue where they stopped', async () => {
+test('pruning on LMDB carries on after a reopen: the removal sequence and locations continue where they stopped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stele-prune-'))
   try {
     const blocks: Op[][] = Array.from({ length: 12 }, (_, n) => [
@@ -170,19 +163,19 @@ test('pruning on LMDB carries on after a reopen: the removal sequence, the oldes
       ...(n % 4 === 3 ? [{ kind: 'delete', a: (n + 1) % ADDRESSES.length } as Op] : []),
     ])
     let store = openLmdbStore(dir)
-    let db = createFlatStateDb(store, { stateHistory: 2, pruneBatch: 3 })
+    let db = createFlatStateDb(store, { stateHistory: 2 })
     const roots: Uint8Array[] = []
     for (const ops of blocks.slice(0, 6)) roots.push(await commitBlock(db, store, ops))
     await store.close()
     store = openLmdbStore(dir)
-    db = createFlatStateDb(store, { stateHistory: 2, pruneBatch: 3 })
+    db = createFlatStateDb(store, { stateHistory: 2 })
     for (const ops of blocks.slice(6)) roots.push(await commitBlock(db, store, ops))
     const live = new Set<number>()
     for (const root of roots.slice(-3)) reachable(store, root, live)
     assert.deepEqual([...storedLocations(store)].sort((x, y) => x - y), [...live].sort((x, y) => x - y))
     assert.equal(db.reader(roots[roots.length - 4] as Uint8Array), undefined)
     assert.ok(db.reader(roots[roots.length - 3] as Uint8Array))
-    // Removal entries 1-9 were deleted with their nodes, three at a time (after entries 5, 8 and 11): two are left.
+    // Removal entries beyond the history are deleted with their nodes: two are left.
     assert.equal([...store.range('trieRemovals', new Uint8Array(8), new Uint8Array(8).fill(0xff))].length, 2)
     await store.close()
   } finally {
