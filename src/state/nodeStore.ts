@@ -116,7 +116,8 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
    * more removals ago took out: no root of those last commits reaches them (ADR 0013).
    */
   const recordRemoval = (batch: WriteBatch, removedSet: Set<number>, baseRoot: NodeRef | undefined) => {
-    const removed = [...removedSet]
+    // In key order, so that pruning deletes them walking LMDB's B-tree forward, a page's nodes in one visit.
+    const removed = [...removedSet].sort((a, b) => a - b)
     const entry = new Uint8Array(STORED_REF_BYTES + 8 * removed.length)
     // The base root, whose index entry goes with it, when this commit took it out of the trie.
     const base = baseRoot === undefined ? undefined : storedRootRef(baseRoot)
@@ -125,17 +126,14 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
     const sequence = nextRemoval++
     batch.putOwned('trieRemovals', locationKey(sequence), entry)
     if (sequence <= stateHistory) return
-    const doomed: number[] = []
     for (const [key, old] of store.range('trieRemovals', FIRST_KEY, locationKey(sequence - stateHistory + 1))) {
-      for (let at = STORED_REF_BYTES; at < old.length; at += 8) doomed.push(readLocation(old, at))
+      // The entry is a fresh copy, which nothing writes to: its locations serve as the keys.
+      for (let at = STORED_REF_BYTES; at < old.length; at += 8) batch.del('trieNodes', old.subarray(at, at + 8))
       const rootHash = old.subarray(0, 32)
       const rootLoc = store.get('trieRoots', rootHash)
       if (rootLoc !== undefined && readLocation(rootLoc, 0) === readLocation(old, 32)) batch.del('trieRoots', rootHash.slice())
       batch.del('trieRemovals', key.slice())
     }
-    // In key order: LMDB then walks its B-tree forward, and a page's nodes go in one visit.
-    doomed.sort((a, b) => a - b)
-    for (const loc of doomed) batch.del('trieNodes', locationKey(loc))
   }
   /** A root as hash and location; undefined when it was never stored (no location to delete). */
   const storedRootRef = (root: NodeRef): Uint8Array | undefined => {
