@@ -80,9 +80,9 @@ export function nodeCost(node: TrieNode): number {
 /**
  * Trie nodes from the store, with a bounded LRU of decoded inner nodes by location: the top levels of a
  * trie (CACHED_LEVELS) are touched by every block. Nodes below them and leaves are not cached: each is read
- * about once in many blocks.
+ * about once in many blocks. With a `stateHistory`, the account trie of only the last that many commits besides
+ * the head is kept (ADR 0013); 0 keeps every root.
  */
-/** `stateHistory`: keep the account trie of the last this many commits besides the head; 0 keeps every root. */
 export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHistory = 0): NodeStore {
   const cache = new Map<number, { node: TrieNode; cost: number }>()
   let bytes = 0

@@ -29,9 +29,11 @@ test('with --state-history 2, the last three blocks answer eth_getBalance and et
   // One transfer per block: each block changes the state.
   for (let i = 1n; i <= 6n; i++) {
     const hash = await wallet.sendTransaction({ to, value: i })
-    await client.waitForTransactionReceipt({ hash, pollingInterval: 10, timeout: 20_000 })
+    const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 10, timeout: 20_000 })
+    assert.equal(receipt.blockNumber, i)
   }
-  const head = await client.getBlockNumber()
+  // viem caches eth_blockNumber for a few seconds unless told not to.
+  const head = await client.getBlockNumber({ cacheTime: 0 })
   assert.equal(head, 6n)
   const start = parseEther('100')
   assert.equal(await client.getBalance({ address: to }), start + 21n)
