@@ -240,8 +240,10 @@ export class MutableTrie {
         remaining = j
       }
       if (remaining === -1) throw new SteleError(ErrorCode.Storage, 'malformed trie: branch with a single child')
+      // Dropped once the sibling is read: a failed read leaves the branch in the trie and off the list.
+      const out = this.prefixed(Uint8Array.of(remaining), childAt(node, remaining) as NodeRef, depth + 1)
       this.drop(node)
-      return this.prefixed(Uint8Array.of(remaining), childAt(node, remaining) as NodeRef, depth + 1)
+      return out
     }
     const rest = key.subarray(depth)
     const c = commonPrefixLength(node.path, rest)
@@ -254,8 +256,9 @@ export class MutableTrie {
     const child = this.remove(node.child, key, depth + c)
     if (!changed(node.child, child)) return ref
     if (child === undefined) throw new SteleError(ErrorCode.Storage, 'malformed trie: extension above a single leaf')
+    const out = this.prefixed(node.path, child, depth + c)
     this.drop(node)
-    return this.prefixed(node.path, child, depth + c)
+    return out
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { KvStore, WriteBatch } from './kvStore.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
-import { bytesToHex } from '../primitives/bytes.js'
+import { bytesToHex, equalBytes } from '../primitives/bytes.js'
+import { latin1OfBytes } from '../primitives/byteKeys.js'
 import {
   LEAF,
   STORED_REF_BYTES,
@@ -37,7 +38,10 @@ export interface NodeStore extends NodeLoader {
   allocate(): number
   /** The stored reference of a committed trie root, or undefined when no committed trie has it. */
   rootRef(root: Uint8Array): Uint8Array | undefined
-  /** True when a committed trie has this root hash. */
+  /**
+   * True when a committed trie has this root hash. With a state history: when it is the base root of a kept
+   * removal entry (the head is the caller's to know), so a root from before pruning began reads as pruned.
+   */
   hasRoot(root: Uint8Array): boolean
   /** Makes committed nodes (already durable) available from memory: MutableTrie.newNodes's `cacheable`. */
   remember(nodes: Iterable<TrieNode>): void
@@ -112,10 +116,33 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
   let nextRemoval = 1
   for (const [key] of store.range('trieRemovals', FIRST_KEY, LAST_KEY, { reverse: true, limit: 1 })) nextRemoval = readLocation(key, 0) + 1
   /**
+   * With a state history, the roots still kept: each removal entry's base root (when it removed one) by the
+   * entry's sequence, and how many entries name each root. Kept in step with `persist` calls, so an entry of a
+   * batch never written stays here until its sequence falls out of the history.
+   */
+  const keptBySequence = new Map<number, string>()
+  const keptRoots = new Map<string, number>()
+  const keep = (sequence: number, entry: Uint8Array) => {
+    if (readLocation(entry, 32) === 0) return // locations start at 1: this commit removed no root
+    const root = latin1OfBytes(entry.subarray(0, 32))
+    keptBySequence.set(sequence, root)
+    keptRoots.set(root, (keptRoots.get(root) ?? 0) + 1)
+  }
+  const forgetThrough = (sequence: number) => {
+    for (const [at, root] of keptBySequence) {
+      if (at > sequence) break
+      keptBySequence.delete(at)
+      const count = (keptRoots.get(root) as number) - 1
+      if (count > 0) keptRoots.set(root, count)
+      else keptRoots.delete(root)
+    }
+  }
+  if (stateHistory > 0) for (const [key, entry] of store.range('trieRemovals', FIRST_KEY, LAST_KEY)) keep(readLocation(key, 0), entry)
+  /**
    * Records what a commit took out of the account trie, and deletes the nodes that commits `stateHistory` or
    * more removals ago took out: no root of those last commits reaches them (ADR 0013).
    */
-  const recordRemoval = (batch: WriteBatch, removedSet: Set<number>, baseRoot: NodeRef | undefined) => {
+  const recordRemoval = (batch: WriteBatch, removedSet: Set<number>, baseRoot: NodeRef | undefined, newRoot: Uint8Array | undefined) => {
     // In key order, so that pruning deletes them walking LMDB's B-tree forward, a page's nodes in one visit.
     const removed = [...removedSet].sort((a, b) => a - b)
     const entry = new Uint8Array(STORED_REF_BYTES + 8 * removed.length)
@@ -125,13 +152,19 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
     for (let i = 0; i < removed.length; i++) writeLocation(entry, STORED_REF_BYTES + 8 * i, removed[i] as number)
     const sequence = nextRemoval++
     batch.putOwned('trieRemovals', locationKey(sequence), entry)
+    keep(sequence, entry)
     if (sequence <= stateHistory) return
-    for (const [key, old] of store.range('trieRemovals', FIRST_KEY, locationKey(sequence - stateHistory + 1))) {
+    forgetThrough(sequence - stateHistory)
+    // At most two entries a commit: after the history was lowered, pruning catches up over many commits instead of
+    // dirtying most of the file in one transaction.
+    for (const [key, old] of store.range('trieRemovals', FIRST_KEY, locationKey(sequence - stateHistory + 1), { limit: 2 })) {
       // The entry is a fresh copy, which nothing writes to: its locations serve as the keys.
       for (let at = STORED_REF_BYTES; at < old.length; at += 8) batch.del('trieNodes', old.subarray(at, at + 8))
       const rootHash = old.subarray(0, 32)
       const rootLoc = store.get('trieRoots', rootHash)
-      if (rootLoc !== undefined && readLocation(rootLoc, 0) === readLocation(old, 32)) batch.del('trieRoots', rootHash.slice())
+      // A commit back to that same root hash re-indexed it in this batch, which the store cannot show yet.
+      const indexedNow = newRoot !== undefined && equalBytes(newRoot, rootHash)
+      if (!indexedNow && rootLoc !== undefined && readLocation(rootLoc, 0) === readLocation(old, 32)) batch.del('trieRoots', rootHash.slice())
       batch.del('trieRemovals', key.slice())
     }
   }
@@ -185,14 +218,14 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
         if (node === top) batch.put('trieRoots', nodeHash(node), key)
         if (removed !== undefined) for (let at = encodeNode(node).length; at < record.length; at += 8) removed.delete(readLocation(record, at))
       }
-      if (removed !== undefined) recordRemoval(batch, removed, (removal as TrieRemoval).base)
+      if (removed !== undefined) recordRemoval(batch, removed, (removal as TrieRemoval).base, isNode(top) ? nodeHash(top) : undefined)
     },
     allocate: () => next++,
     rootRef(root) {
       const loc = store.get('trieRoots', root)
       return loc === undefined ? undefined : storedRef(root, readLocation(loc, 0))
     },
-    hasRoot: (root) => store.get('trieRoots', root) !== undefined,
+    hasRoot: (root) => (stateHistory > 0 ? keptRoots.has(latin1OfBytes(root)) : store.get('trieRoots', root) !== undefined),
     remember(nodes) {
       for (const node of nodes) {
         if (node.kind === LEAF || node.loc === undefined) continue

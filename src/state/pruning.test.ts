@@ -132,9 +132,10 @@ async function runPruned(blocks: Op[][], history: number, prunedStore: KvStore, 
     const stored = storedLocations(prunedStore)
     const archived = storedLocations(archiveStore)
     for (const loc of stored) assert.ok(archived.has(loc), `block ${n}: location ${loc} is one the archive has`)
+    // Every node a kept root reaches is stored (reads alone could be answered from the node cache).
+    const reached = new Set<number>()
+    for (const o of live) reachable(prunedStore, o.root, reached)
     if (!withStorage) {
-      const reached = new Set<number>()
-      for (const o of live) reachable(prunedStore, o.root, reached)
       assert.deepEqual([...stored].sort((x, y) => x - y), [...reached].sort((x, y) => x - y), `block ${n}: exactly the nodes of the kept roots are stored`)
     }
   }
@@ -181,4 +182,77 @@ test('pruning on LMDB carries on after a reopen: the removal sequence and locati
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+/** Opens an LMDB store in a fresh directory for `body`, and removes it after. */
+async function withLmdb(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'stele-prune-'))
+  try {
+    await body(dir)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+test('a commit back to the root whose removal entry it prunes keeps that root indexed (it is the head), also after a reopen', async () => {
+  await withLmdb(async (dir) => {
+    let store = openLmdbStore(dir)
+    const db = createFlatStateDb(store, { stateHistory: 1 })
+    const a = await commitBlock(db, store, [{ kind: 'fund', a: 0, amount: 1n }])
+    await commitBlock(db, store, [{ kind: 'fund', a: 1, amount: 1n }])
+    // Account 1 created and deleted again: the state is A's once more, and entry 2 (whose base is A) is pruned now.
+    const again = await commitBlock(db, store, [{ kind: 'fund', a: 1, amount: 1n }, { kind: 'delete', a: 1 }])
+    assert.equal(bytesToHex(again), bytesToHex(a))
+    assert.ok(store.get('trieRoots', a), 'the head root is indexed')
+    await store.close()
+    store = openLmdbStore(dir)
+    const reopened = createFlatStateDb(store, { stateHistory: 1 })
+    assert.equal(bytesToHex(reopened.headRoot()), bytesToHex(a))
+    assert.equal((await reopened.reader(a)?.account(ADDRESSES[0]!.bytes))?.balance, 1n)
+    await store.close()
+  })
+})
+
+test('pruning turned on for an archive directory: roots from before read as pruned, not as a storage error', async () => {
+  await withLmdb(async (dir) => {
+    let store = openLmdbStore(dir)
+    let db = createFlatStateDb(store)
+    const archived: Uint8Array[] = []
+    for (let n = 0; n < 4; n++) archived.push(await commitBlock(db, store, [{ kind: 'fund', a: n, amount: 1n }]))
+    await store.close()
+    store = openLmdbStore(dir)
+    db = createFlatStateDb(store, { stateHistory: 1 })
+    const head = archived[3] as Uint8Array
+    assert.ok(db.reader(head), 'the head is kept')
+    for (const old of archived.slice(0, 3)) assert.equal(db.reader(old), undefined, 'an archived root is not kept')
+    const next = await commitBlock(db, store, [{ kind: 'fund', a: 9, amount: 1n }])
+    assert.ok(db.reader(head), 'the root before the head is kept')
+    assert.ok(db.reader(next))
+    await store.close()
+  })
+})
+
+test('a lowered state history prunes at most two entries a commit, and the kept roots still read', async () => {
+  await withLmdb(async (dir) => {
+    let store = openLmdbStore(dir)
+    let db = createFlatStateDb(store, { stateHistory: 8 })
+    const roots: Uint8Array[] = []
+    for (let n = 0; n < 10; n++) roots.push(await commitBlock(db, store, [{ kind: 'fund', a: n % 5, amount: 1n }]))
+    const entries = () => [...store.range('trieRemovals', new Uint8Array(8), new Uint8Array(8).fill(0xff))].length
+    assert.equal(entries(), 8, 'entries 2-9 are kept (entry 1 was pruned by entry 9)')
+    await store.close()
+    store = openLmdbStore(dir)
+    db = createFlatStateDb(store, { stateHistory: 2 })
+    roots.push(await commitBlock(db, store, [{ kind: 'fund', a: 7, amount: 1n }]))
+    assert.equal(entries(), 7, 'one entry added, two pruned')
+    for (const root of roots.slice(-3)) assert.ok(db.reader(root), 'the last three roots are kept')
+    assert.equal(db.reader(roots[roots.length - 4] as Uint8Array), undefined, 'older roots read as pruned at once')
+    // Entries 4-10 are left, and each commit adds one and deletes two: five more commits leave 13 and 14.
+    for (let n = 0; n < 5; n++) roots.push(await commitBlock(db, store, [{ kind: 'fund', a: n, amount: 2n }]))
+    assert.equal(entries(), 2)
+    const live = new Set<number>()
+    for (const root of roots.slice(-3)) reachable(store, root, live)
+    assert.deepEqual([...storedLocations(store)].sort((x, y) => x - y), [...live].sort((x, y) => x - y))
+    await store.close()
+  })
 })

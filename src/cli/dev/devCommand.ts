@@ -34,7 +34,7 @@ export const DEV_SPEC: CommandSpec = {
     'gas-limit': { type: 'integer', default: 100_000_000, value: 'GAS', description: 'Block gas limit at genesis' },
     'base-fee': { type: 'integer', default: 1_000_000_000, value: 'WEI', description: 'Base fee at genesis (0: gas-free chain)' },
     'log-level': { type: 'string', default: 'info', value: 'LEVEL', description: 'debug, info, warn or error' },
-    'state-history': { type: 'integer', default: 0, value: 'BLOCKS', description: 'Keep the state of only this many recent blocks besides the head; 0 keeps every block\'s state' },
+    'state-history': { type: 'integer', default: 0, value: 'BLOCKS', description: 'Keep the state of only this many recent state-changing blocks besides the head; 0 keeps every block\'s state' },
     mqtt: { type: 'string', value: 'URL', description: 'Ingest device telemetry from this MQTT broker (mqtt://HOST:PORT)' },
     'mqtt-topic': { type: 'string', default: 'stele/telemetry/#', value: 'FILTER', description: 'MQTT topic filter for telemetry' },
     quiet: { type: 'boolean', description: 'Do not print accounts and keys at start' },

@@ -20,7 +20,7 @@ export const START_SPEC: CommandSpec = {
     'state-history': {
       type: 'integer',
       value: 'BLOCKS',
-      description: `Keep the state of this many recent blocks besides the head; older state is pruned. 0 keeps all (default: config.json, else ${DEFAULT_STATE_HISTORY})`,
+      description: `Keep the state of this many recent state-changing blocks besides the head; older state is pruned. 0 keeps all (default: config.json, else ${DEFAULT_STATE_HISTORY})`,
     },
     mqtt: { type: 'string', value: 'URL', description: 'Ingest device telemetry from this MQTT broker (mqtt://HOST:PORT)' },
     'mqtt-topic': { type: 'string', default: 'stele/telemetry/#', value: 'FILTER', description: 'MQTT topic filter for telemetry' },
