@@ -4,21 +4,16 @@ import { createPublicClient, createWalletClient, http, webSocket, parseEther, Ba
 import { privateKeyToAccount } from 'viem/accounts'
 import { compileErc20 } from '../fixtures/compile.js'
 import { devAccounts } from '../fixtures/devAccounts.js'
-import { startNode, type SteleNode } from '../../src/node/node.js'
-import { devGenesis } from '../../src/cli/dev/devCommand.js'
-import { deriveDevKeys } from '../../src/crypto/hdKeys.js'
-import { privateKeyToAddress } from '../../src/crypto/secp256k1.js'
-import { silentLogger } from '../../src/primitives/logger.js'
+import { devChain, startDevNode } from '../fixtures/devNode.js'
+import type { SteleNode } from '../../src/node/node.js'
 
 // Drives an in-process dev node with viem exactly as a user would: deploy, transfer, read, logs, revert.
 const accounts = devAccounts(3)
-const chain = { id: 1337, name: 'stele-dev', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [''] } } } as const
+const chain = devChain
 let node: SteleNode
 
 before(async () => {
-  const nodeKey = deriveDevKeys(1)[0]!.privateKey
-  const genesis = devGenesis({ chainId: 1337n, validator: privateKeyToAddress(nodeKey), funded: deriveDevKeys(3).map((k) => k.address), balanceWei: parseEther('10000'), gasLimit: 100_000_000n, baseFee: 1_000_000_000n })
-  node = await startNode({ genesis, nodeKey, dataDir: undefined, rpc: { host: '127.0.0.1', port: 0 }, blockPeriodMs: 0, clientVersion: 'stele/test', logger: silentLogger })
+  node = await startDevNode({ accounts: 3, balanceWei: parseEther('10000') })
 })
 after(async () => node?.stop())
 

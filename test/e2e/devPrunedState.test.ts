@@ -3,21 +3,16 @@ import assert from 'node:assert/strict'
 import { createPublicClient, createWalletClient, http, parseEther } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../fixtures/devAccounts.js'
-import { startNode, type SteleNode } from '../../src/node/node.js'
-import { devGenesis } from '../../src/cli/dev/devCommand.js'
-import { deriveDevKeys } from '../../src/crypto/hdKeys.js'
-import { privateKeyToAddress } from '../../src/crypto/secp256k1.js'
-import { silentLogger } from '../../src/primitives/logger.js'
+import { devChain, startDevNode } from '../fixtures/devNode.js'
+import type { SteleNode } from '../../src/node/node.js'
 
 // A dev node keeping the state of two blocks besides the head (ADR 0013), read over JSON-RPC with viem.
 const accounts = devAccounts(2)
-const chain = { id: 1337, name: 'stele-dev', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [''] } } } as const
+const chain = devChain
 let node: SteleNode
 
 before(async () => {
-  const nodeKey = deriveDevKeys(1)[0]!.privateKey
-  const genesis = devGenesis({ chainId: 1337n, validator: privateKeyToAddress(nodeKey), funded: deriveDevKeys(2).map((k) => k.address), balanceWei: parseEther('100'), gasLimit: 100_000_000n, baseFee: 1_000_000_000n })
-  node = await startNode({ genesis, nodeKey, dataDir: undefined, rpc: { host: '127.0.0.1', port: 0 }, blockPeriodMs: 0, stateHistory: 2, clientVersion: 'stele/test', logger: silentLogger })
+  node = await startDevNode({ accounts: 2, balanceWei: parseEther('100'), stateHistory: 2 })
 })
 after(async () => node?.stop())
 
