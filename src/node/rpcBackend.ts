@@ -4,6 +4,7 @@ import { callOnState, estimateGasOnState } from '../execution/call.js'
 import { nextBaseFee, type BlockEnv } from '../execution/blockExecution.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import type { RpcBackend, StateView } from '../rpc/backend.js'
+import { stateNotAvailable } from '../rpc/blocks.js'
 import type { Ledger } from './ledger.js'
 
 export interface RpcBackendDeps {
@@ -36,6 +37,7 @@ export function createRpcBackend(deps: RpcBackendDeps): RpcBackend {
   function requireEnv(number: bigint) {
     const at = envAt(number)
     if (!at) throw new SteleError(ErrorCode.NotFound, 'header not found')
+    if (state.reader(at.root) === undefined) throw stateNotAvailable(number)
     return at
   }
 

@@ -29,11 +29,14 @@ export function stateBlockNumber(backend: RpcBackend, ref: BlockRef): bigint {
   return number
 }
 
+/** The error for a block whose state this node no longer keeps (geth's wording, then why). */
+export function stateNotAvailable(number: bigint): SteleError {
+  return new SteleError(ErrorCode.NotFound, `missing trie node: state of block ${number} is not available (pruned: this node keeps recent blocks' state only; see --state-history)`)
+}
+
 export function stateAt(backend: RpcBackend, ref: BlockRef): StateView {
   const number = stateBlockNumber(backend, ref)
   const state = backend.stateAt(number)
-  if (state === undefined) {
-    throw new SteleError(ErrorCode.NotFound, `missing trie node: state of block ${number} is not available (pruned: this node keeps recent blocks' state only; see --state-history)`)
-  }
+  if (state === undefined) throw stateNotAvailable(number)
   return state
 }

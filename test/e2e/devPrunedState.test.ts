@@ -45,6 +45,8 @@ test('with --state-history 2, the last three blocks answer eth_getBalance and et
     return true
   })
   await assert.rejects(client.getProof({ address: to, storageKeys: [], blockNumber: 0n }), /state of block 0 is not available/)
+  await assert.rejects(client.call({ to, blockNumber: 2n }), /state of block 2 is not available \(pruned/)
+  await client.call({ to, blockNumber: head - 2n })
   // The node keeps working after the errors.
   assert.equal(await client.getBalance({ address: to, blockNumber: 3n }).catch(() => 'pruned'), 'pruned')
   assert.equal(await client.getBalance({ address: to, blockNumber: head }), start + 21n)
