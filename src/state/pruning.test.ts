@@ -256,3 +256,37 @@ test('a lowered state history prunes at most two entries a commit, and the kept 
     await store.close()
   })
 })
+
+test('roots computed mid-block, then a checkpoint reverted: the hinted leaf and its replacements leave exactly the kept roots\' nodes', async () => {
+  const prunedStore = createMemoryStore()
+  const archiveStore = createMemoryStore()
+  const pruned = createFlatStateDb(prunedStore, { stateHistory: 1 })
+  const archive = createFlatStateDb(archiveStore)
+  const setup: Op[] = ADDRESSES.slice(0, 20).map((_, a) => ({ kind: 'fund', a, amount: 10n }))
+  const roots = [await commitBlock(pruned, prunedStore, setup)]
+  await commitBlock(archive, archiveStore, setup)
+  const a = ADDRESSES[3] as Address
+  for (const [db, store] of [[pruned, prunedStore], [archive, archiveStore]] as const) {
+    const overlay = db.overlay()
+    const sm = overlay.stateManager
+    await sm.putAccount(a, new Account(0n, 11n))
+    await sm.getStateRoot() // the presence hint replaces account 3's stored leaf
+    await sm.checkpoint()
+    await sm.putAccount(a, new Account(0n, 12n))
+    await sm.putAccount(ADDRESSES[30] as Address, new Account(0n, 1n))
+    await sm.getStateRoot()
+    await sm.revert()
+    const batch = new WriteBatch()
+    const commit = await overlay.prepareCommit(batch)
+    store.write(batch)
+    commit.apply()
+    if (db === pruned) roots.push(commit.root)
+  }
+  assert.equal(bytesToHex(roots[1] as Uint8Array), bytesToHex(archive.headRoot()))
+  assert.equal((await pruned.reader(roots[1] as Uint8Array)?.account(a.bytes))?.balance, 11n)
+  assert.equal(await pruned.reader(roots[1] as Uint8Array)?.account((ADDRESSES[30] as Address).bytes), undefined)
+  roots.push(await commitBlock(pruned, prunedStore, [{ kind: 'fund', a: 5, amount: 1n }]))
+  const live = new Set<number>()
+  for (const root of roots.slice(-2)) reachable(prunedStore, root, live)
+  assert.deepEqual([...storedLocations(prunedStore)].sort((x, y) => x - y), [...live].sort((x, y) => x - y))
+})
