@@ -205,8 +205,8 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
       // A location that a new record still names is not removed: a guard, since a delete cannot be undone.
       const removed = removal !== undefined && stateHistory > 0 && removal.removed.length > 0 ? new Set(removal.removed) : undefined
       if (removed !== undefined && top !== undefined) {
-        const topLoc = isNode(top) ? top.loc : top.length === STORED_REF_BYTES ? readLocation(top, 32) : undefined
-        if (topLoc !== undefined) removed.delete(topLoc)
+        const kept = storedRootRef(top)
+        if (kept !== undefined) removed.delete(readLocation(kept, 32))
       }
       for (let i = nodes.length - 1; i >= 0; i--) {
         const node = nodes[i] as TrieNode

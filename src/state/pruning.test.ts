@@ -107,7 +107,8 @@ async function sameReads(pruned: StateDb, archive: StateDb, root: Uint8Array, wh
  * Runs the same blocks on an archive and on a state keeping `history` roots besides the head. Both assign the
  * same locations, so the pruned store must hold exactly the archive's nodes minus those no kept root reaches.
  */
-async function runPruned(blocks: Op[][], history: number, prunedStore: KvStore, withStorage: boolean): Promise<void> {
+async function runPruned(blocks: Op[][], history: number, withStorage: boolean): Promise<void> {
+  const prunedStore = createMemoryStore()
   const archiveStore = createMemoryStore()
   const archive = createFlatStateDb(archiveStore, { nodeCacheSize: 16 })
   const pruned = createFlatStateDb(prunedStore, { nodeCacheSize: 16, stateHistory: history })
@@ -143,21 +144,20 @@ async function runPruned(blocks: Op[][], history: number, prunedStore: KvStore, 
 
 test('property: with a state history, the store keeps exactly the account-trie nodes of the kept roots, which read as in an archive', async () => {
   await fc.assert(
-    fc.asyncProperty(blocksOf(accountOp), fc.integer({ min: 1, max: 3 }), (blocks, history) => runPruned(blocks, history, createMemoryStore(), false)),
+    fc.asyncProperty(blocksOf(accountOp), fc.integer({ min: 1, max: 3 }), (blocks, history) => runPruned(blocks, history, false)),
     { seed, numRuns: 60, includeErrorInReport: true },
   )
 })
 
 test('property: with storage tries too (never pruned), kept roots read and prove as in an archive, older roots are forgotten', async () => {
   await fc.assert(
-    fc.asyncProperty(blocksOf(fc.oneof(accountOp, storeOp)), fc.integer({ min: 1, max: 3 }), (blocks, history) => runPruned(blocks, history, createMemoryStore(), true)),
+    fc.asyncProperty(blocksOf(fc.oneof(accountOp, storeOp)), fc.integer({ min: 1, max: 3 }), (blocks, history) => runPruned(blocks, history, true)),
     { seed: seed + 1, numRuns: 40, includeErrorInReport: true },
   )
 })
 
 test('pruning on LMDB carries on after a reopen: the removal sequence and locations continue where they stopped', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'stele-prune-'))
-  try {
+  await withLmdb(async (dir) => {
     const blocks: Op[][] = Array.from({ length: 12 }, (_, n) => [
       { kind: 'fund', a: n % ADDRESSES.length, amount: 1n },
       { kind: 'fund', a: (7 * n + 3) % ADDRESSES.length, amount: 5n },
@@ -179,9 +179,7 @@ test('pruning on LMDB carries on after a reopen: the removal sequence and locati
     // Removal entries beyond the history are deleted with their nodes: two are left.
     assert.equal([...store.range('trieRemovals', new Uint8Array(8), new Uint8Array(8).fill(0xff))].length, 2)
     await store.close()
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+  })
 })
 
 /** Opens an LMDB store in a fresh directory for `body`, and removes it after. */
