@@ -9,8 +9,11 @@ import { latin1OfBytes } from '../primitives/byteKeys.js'
  * WriteBatch, applied in one LMDB write transaction, so a crash never leaves half a block.
  */
 export interface KvStore {
-  /** The value, which callers must not modify (it may be the store's own copy). */
-  get(space: KvSpace, key: Uint8Array): Uint8Array | undefined
+  /**
+   * The value, which callers must not modify (it may be the store's own copy). `allocate`: where a store that
+   * copies values out puts the copy (transientBytes, for values that die young).
+   */
+  get(space: KvSpace, key: Uint8Array, allocate?: (length: number) => Uint8Array): Uint8Array | undefined
   /** Entries with start <= key < end, in key order (reverse: descending). */
   range(space: KvSpace, start: Uint8Array, end: Uint8Array, options?: { reverse?: boolean; limit?: number }): Iterable<[Uint8Array, Uint8Array]>
   /**
@@ -168,7 +171,7 @@ export function openLmdbStore(path: string): KvStore {
   }
 
   return {
-    get(space, key) {
+    get(space, key, allocate) {
       if (pendingCount > 0) {
         const entry = pending.get(space)?.get(latin1OfBytes(key))
         if (entry !== undefined) return entry.value
@@ -177,7 +180,7 @@ export function openLmdbStore(path: string): KvStore {
       // place and copying once saves an off-heap allocation per read (its `length` is the value's size).
       const value = db(space).getBinaryFast(key)
       if (value === undefined) return undefined
-      const out = new Uint8Array(value.length)
+      const out = allocate === undefined ? new Uint8Array(value.length) : allocate(value.length)
       out.set(value.subarray(0, value.length))
       return out
     },

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { MerklePatriciaTrie, createMerkleProof } from '@ethereumjs/mpt'
 import { bytesToHex } from '../primitives/bytes.js'
+import { isSharedView } from '../primitives/byteSlab.js'
 import { createMemoryStore, WriteBatch, type KvStore } from './kvStore.js'
 import { createNodeStore, type NodeStore } from './nodeStore.js'
 import { EMPTY_ROOT, MutableTrie, trieProof } from './mutableTrie.js'
@@ -172,13 +173,18 @@ test('a committed branch holds its children as slots of the record written last,
   const top = trie.rootRef()
   assert.ok(isNode(top) && top.kind === BRANCH)
   const written = batch.ops.find((op) => op.space === 'trieNodes' && readLocation(op.key, 0) === top.loc)
-  assert.ok(written !== undefined && top.source === written.value, "the branch's source is the record written")
+  assert.ok(written?.value !== undefined && top.source !== undefined, 'the root branch was written and has a source')
+  assert.equal(bytesToHex(top.source), bytesToHex(written.value), "the branch's source is the record written")
+  // Cached, so it must not keep a slab alive (byteSlab.ts): the record is a copy of its own.
+  assert.ok(!isSharedView(top.source) && top.enc !== undefined && top.enc.buffer === top.source.buffer, 'the cached record and encoding own one allocation')
   assert.ok(top.children.every((slot) => typeof slot === 'number'), 'no node or reference object per child')
   // Reads through the released nodes follow the locations written (the first persist's were not).
   const reader = new MutableTrie(nodes, root)
   for (const key of keys) assert.deepEqual(reader.get(key), Uint8Array.of(1, 2, 3))
   const cold = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 }).load(root, 0)
   assert.ok(cold.kind === BRANCH)
+  // The memory store hands out the batch's own array, a slab view: a node read at a cached depth copies it.
+  assert.ok(cold.source !== undefined && isSharedView(written.value) && !isSharedView(cold.source), 'a node loaded at a cached depth owns its record')
   for (let i = 0; i < 16; i++) {
     assert.equal(typeof cold.children[i], 'number')
     assert.deepEqual(childAt(cold, i), childAt(top, i))

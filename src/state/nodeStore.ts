@@ -2,7 +2,9 @@ import type { KvStore, WriteBatch } from './kvStore.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { bytesToHex, equalBytes } from '../primitives/bytes.js'
 import { latin1OfBytes } from '../primitives/byteKeys.js'
+import { isSharedView, ownBytes, transientBytes } from '../primitives/byteSlab.js'
 import {
+  BRANCH,
   LEAF,
   STORED_REF_BYTES,
   decodeStoredNode,
@@ -15,6 +17,8 @@ import {
   refHash,
   storedRef,
   writeLocation,
+  type BranchNode,
+  type ExtensionNode,
   type NodeRef,
   type TrieNode,
 } from './trieNode.js'
@@ -79,6 +83,18 @@ export interface NodeCacheLimits {
  */
 export function nodeCost(node: TrieNode): number {
   return 320 + 8 * encodeNode(node).length
+}
+
+/**
+ * A cached node outlives its block, so its arrays get allocations of their own instead of views that would keep
+ * a slab alive (byteSlab.ts).
+ */
+function ownArrays(node: BranchNode | ExtensionNode): void {
+  if (node.kind === BRANCH && node.source !== undefined && isSharedView(node.source)) {
+    node.source = node.source.slice()
+    // A record starts with its node's encoding.
+    if (node.enc !== undefined) node.enc = node.source.subarray(0, node.enc.length)
+  } else if (node.enc !== undefined) node.enc = ownBytes(node.enc)
 }
 
 /**
@@ -195,10 +211,13 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
         cache.set(loc, hit)
         return hit.node
       }
-      const record = store.get('trieNodes', locationKey(loc))
+      const cacheable = depth < CACHED_LEVELS
+      // A node below the cached levels dies with its block: its record can be a slab view (byteSlab.ts).
+      const record = store.get('trieNodes', locationKey(loc), cacheable ? undefined : transientBytes)
       if (record === undefined) throw missing(ref)
-      const node = decodeStoredNode(record, ref.slice(0, 32), loc)
-      if (node.kind !== LEAF && depth < CACHED_LEVELS) add(loc, node)
+      // A record still in flight comes back as the batch's own array, which may be a slab view.
+      const node = decodeStoredNode(cacheable ? ownBytes(record) : record, ref.slice(0, 32), loc)
+      if (node.kind !== LEAF && cacheable) add(loc, node)
       return node
     },
     persist(batch, nodes, top, removal) {
@@ -230,6 +249,7 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
       for (const node of nodes) {
         if (node.kind === LEAF || node.loc === undefined) continue
         if (encodeNode(node).length < 32) continue
+        ownArrays(node)
         add(node.loc, node)
       }
     },

@@ -1,4 +1,5 @@
 import { keccak256 } from '../crypto/keccak.js'
+import { transientBytes } from '../primitives/byteSlab.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 
 /**
@@ -174,7 +175,7 @@ function encodeShortNode(path: Uint8Array, leaf: boolean, second: Uint8Array, se
   const hpLength = hp.length === 1 && (hp[0] as number) < 0x80 ? 1 : hp.length + (hp.length < 56 ? 1 : 2)
   const secondHeader = secondIsEncoded || (second.length === 1 && (second[0] as number) < 0x80) ? 0 : second.length < 56 ? 1 : second.length < 256 ? 2 : 3
   const payload = hpLength + secondHeader + second.length
-  const out = new Uint8Array(listHeaderLength(payload) + payload)
+  const out = transientBytes(listHeaderLength(payload) + payload)
   let o = writeListHeader(out, payload)
   if (hpLength === 1) out[o++] = hp[0] as number
   else {
@@ -226,11 +227,11 @@ function encodeBranch(node: BranchNode): Uint8Array {
   let out: Uint8Array
   // A view of an array of up to 64 bytes would make V8 move its bytes first (docs/performance.md, item 21).
   if (hashed > 0 && total > 64) {
-    node.record = new Uint8Array(total)
+    node.record = transientBytes(total)
     out = node.record.subarray(0, length)
   } else {
     node.record = undefined
-    out = new Uint8Array(length)
+    out = transientBytes(length)
   }
   let offset = writeListHeader(out, payload)
   for (let i = 0; i < 16; i++) {
@@ -426,7 +427,7 @@ export function encodeStoredNode(node: TrieNode): Uint8Array {
     node.record = undefined
     if (out.length !== enc.length + 8 * hashed) throw new SteleError(ErrorCode.Internal, 'a branch record sized for other children')
   } else {
-    out = new Uint8Array(enc.length + 8 * hashed)
+    out = transientBytes(enc.length + 8 * hashed)
     out.set(enc, 0)
   }
   for (let i = 0; i < hashed; i++) {
