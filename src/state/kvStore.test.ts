@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { isSharedView, transientBytes } from '../primitives/byteSlab.js'
 import { createMemoryStore, lmdbMapSize, openLmdbStore, WriteBatch, type KvStore } from './kvStore.js'
 
 const k = (...b: number[]) => Uint8Array.from(b)
@@ -20,6 +21,20 @@ function exercise(store: KvStore) {
 }
 
 test('memory store: put, get, range, delete', () => exercise(createMemoryStore()))
+
+test('memory store: an owned slab view is kept as a copy of its own, so it does not pin its slab', () => {
+  const store = createMemoryStore()
+  const view = transientBytes(300).fill(5)
+  const plain = new Uint8Array(300).fill(6)
+  const batch = new WriteBatch()
+  batch.putOwned('trieNodes', Uint8Array.of(1), view)
+  batch.putOwned('trieNodes', Uint8Array.of(2), plain)
+  store.write(batch)
+  const kept = store.get('trieNodes', Uint8Array.of(1))
+  assert.ok(kept !== undefined && !isSharedView(kept))
+  assert.deepEqual(kept, view)
+  assert.equal(store.get('trieNodes', Uint8Array.of(2)), plain, 'an owned array of its own is kept without a copy')
+})
 
 test('lmdb store: put, get, range, delete, and data survives reopening', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stele-kv-'))

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { compareBytes } from '../primitives/bytes.js'
 import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { latin1OfBytes } from '../primitives/byteKeys.js'
+import { ownBytes } from '../primitives/byteSlab.js'
 
 /**
  * The node's one embedded store. Data lives in named key spaces; all writes of one block go through one
@@ -362,7 +363,8 @@ export function createMemoryStore(): KvStore {
   const write = (batch: WriteBatch) => {
     for (const op of batch.ops) {
       if (op.value === undefined) space(op.space).delete(latin1OfBytes(op.key))
-      else space(op.space).set(latin1OfBytes(op.key), op.owned ? op.value : op.value.slice())
+      // An owned value may be a slab view (byteSlab.ts); kept here for good, it gets an allocation of its own.
+      else space(op.space).set(latin1OfBytes(op.key), op.owned ? ownBytes(op.value) : op.value.slice())
     }
   }
   return {

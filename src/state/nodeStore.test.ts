@@ -1,7 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { keccak256 } from '../crypto/keccak.js'
-import { createMemoryStore, WriteBatch } from './kvStore.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isSharedView } from '../primitives/byteSlab.js'
+import { createMemoryStore, openLmdbStore, WriteBatch } from './kvStore.js'
 import { createNodeStore, nodeCost } from './nodeStore.js'
 import { CACHED_LEVELS, MutableTrie } from './mutableTrie.js'
 import { BRANCH, LEAF, childAt, STORED_REF_BYTES, decodeStoredNode, encodeStoredNode, locationKey, readLocation, type TrieNode } from './trieNode.js'
@@ -124,4 +128,32 @@ test(`only the top ${CACHED_LEVELS} levels of a trie stay in memory: new nodes t
   const reader = new MutableTrie(nodes, root)
   for (let i = 0; i < 2000; i++) assert.deepEqual(reader.get(keccak256(Uint8Array.of(i >> 16, (i >> 8) & 255, i & 255))), Uint8Array.of(1))
   assert.equal(nodes.cachedNodes, inner)
+})
+
+test('records read while their batch is in flight: a cached depth owns its copy, a deeper one may share a slab', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stele-nodes-'))
+  const store = openLmdbStore(dir)
+  try {
+    const nodes = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 })
+    const trie = new MutableTrie(nodes, undefined)
+    for (let i = 0; i < 3000; i++) trie.put(keccak256(Uint8Array.of(i >> 8, i & 255)), new Uint8Array(40).fill(i & 255))
+    const root = trie.rootHash()
+    const fresh = trie.newNodes()
+    const batch = new WriteBatch()
+    nodes.persist(batch, fresh, trie.rootRef())
+    const written = store.writeBehind(batch)
+    // Still in flight: the store answers with the batch's own arrays, slab views (byteSlab.ts).
+    const top = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 }).load(root, 0)
+    assert.ok(top.kind === BRANCH && top.source !== undefined && !isSharedView(top.source), 'the root, cached, owns its record')
+    await written
+    // Once durable, a read below the cached levels is copied into a slab; one at a cached depth is not.
+    const reader = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 })
+    const deep = reader.load(childAt(top, 0) as Uint8Array, CACHED_LEVELS)
+    assert.ok(deep.kind === BRANCH && deep.source !== undefined && isSharedView(deep.source), 'a deep node reads into a slab')
+    const cached = reader.load(childAt(top, 0) as Uint8Array, 1)
+    assert.ok(cached.kind === BRANCH && cached.source !== undefined && !isSharedView(cached.source), 'a cached depth reads into its own allocation')
+  } finally {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
