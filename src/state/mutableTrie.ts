@@ -35,7 +35,10 @@ export const CACHED_LEVELS = 4
 
 /** Loads committed nodes by reference: a stored reference, or a root's hash (through a cache). */
 export interface NodeLoader {
-  /** `depth`: the node's nibble depth in its trie; nodes at CACHED_LEVELS and below are not cached. */
+  /**
+   * `depth`: the node's nibble depth in its trie; nodes at CACHED_LEVELS and below are not cached, and their
+   * arrays may be views into a shared slab (byteSlab.ts): what is kept beyond the block must be copied.
+   */
   load(ref: Uint8Array, depth: number): TrieNode
 }
 
@@ -269,7 +272,9 @@ export class MutableTrie {
     const child = this.resolve(ref, depth)
     if (child.kind === BRANCH) return this.extension(path, ref)
     this.drop(child)
-    if (child.kind === LEAF) return this.leaf(concatNibbles(path, child.path), child.value)
+    // A copy: a leaf read deep in the trie holds its value in a slab (byteSlab.ts), and the merged leaf moves up,
+    // where it may become the root that the state head keeps.
+    if (child.kind === LEAF) return this.leaf(concatNibbles(path, child.path), child.value.slice())
     return this.extension(concatNibbles(path, child.path), child.child)
   }
 

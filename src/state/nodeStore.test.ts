@@ -8,7 +8,7 @@ import { isSharedView } from '../primitives/byteSlab.js'
 import { createMemoryStore, openLmdbStore, WriteBatch } from './kvStore.js'
 import { createNodeStore, nodeCost } from './nodeStore.js'
 import { CACHED_LEVELS, MutableTrie } from './mutableTrie.js'
-import { BRANCH, LEAF, childAt, STORED_REF_BYTES, decodeStoredNode, encodeStoredNode, locationKey, readLocation, type TrieNode } from './trieNode.js'
+import { BRANCH, LEAF, childAt, STORED_REF_BYTES, decodeStoredNode, encodeStoredNode, isNode, locationKey, readLocation, type TrieNode } from './trieNode.js'
 
 /** Commits `blocks` rounds of `perBlock` puts, remembering each round's nodes as the state does. */
 function commitRounds(maxNodes: number, maxBytes: number, blocks: number, perBlock: number) {
@@ -152,6 +152,45 @@ test('records read while their batch is in flight: a cached depth owns its copy,
     assert.ok(deep.kind === BRANCH && deep.source !== undefined && isSharedView(deep.source), 'a deep node reads into a slab')
     const cached = reader.load(childAt(top, 0) as Uint8Array, 1)
     assert.ok(cached.kind === BRANCH && cached.source !== undefined && !isSharedView(cached.source), 'a cached depth reads into its own allocation')
+  } finally {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a root leaf left by a delete that collapses the trie keeps no slab alive', async () => {
+  // Two keys that share their first six nibbles: the branch that splits them sits below the cached levels, so
+  // its leaves are read into slabs. Deleting one moves the other up to the root, which the state head keeps.
+  const dir = mkdtempSync(join(tmpdir(), 'stele-nodes-'))
+  const store = openLmdbStore(dir)
+  try {
+    const nodes = createNodeStore(store, { maxNodes: 1000, maxBytes: 1 << 24 })
+    const kept = new Uint8Array(32).fill(0x11)
+    const deleted = kept.slice()
+    deleted[3] = 0x22
+    const commit = async (trie: MutableTrie) => {
+      trie.rootHash()
+      const cacheable: TrieNode[] = []
+      const fresh = trie.newNodes(cacheable)
+      const batch = new WriteBatch()
+      nodes.persist(batch, fresh, trie.rootRef())
+      await store.writeBehind(batch)
+      MutableTrie.release(fresh)
+      nodes.remember(cacheable)
+    }
+    const first = new MutableTrie(nodes, undefined)
+    first.put(kept, new Uint8Array(80).fill(1))
+    first.put(deleted, new Uint8Array(80).fill(2))
+    await commit(first)
+    const second = new MutableTrie(nodes, first.rootHash())
+    second.del(deleted)
+    await commit(second)
+    const root = second.rootRef()
+    assert.ok(isNode(root) && root.kind === LEAF && root.enc !== undefined)
+    assert.deepEqual(root.value, new Uint8Array(80).fill(1))
+    // The byte length of the allocation behind each array: a slab's would be 16 KiB.
+    assert.equal(root.value.buffer.byteLength, root.value.byteLength, 'the leaf value has its own allocation')
+    assert.equal(root.enc.buffer.byteLength, root.enc.byteLength, 'the leaf encoding has its own allocation')
   } finally {
     await store.close()
     rmSync(dir, { recursive: true, force: true })

@@ -87,7 +87,8 @@ export function nodeCost(node: TrieNode): number {
 
 /**
  * A cached node outlives its block, so its arrays get allocations of their own instead of views that would keep
- * a slab alive (byteSlab.ts).
+ * a slab alive (byteSlab.ts). Embedded children are left as they are: with 32-byte keys a node embeds only
+ * below depth 50 or so, far under the cached levels.
  */
 function ownArrays(node: BranchNode | ExtensionNode): void {
   if (node.kind === BRANCH && node.source !== undefined && isSharedView(node.source)) {
@@ -247,6 +248,8 @@ export function createNodeStore(store: KvStore, limits: NodeCacheLimits, stateHi
     hasRoot: (root) => (stateHistory > 0 ? keptRoots.has(latin1OfBytes(root)) : store.get('trieRoots', root) !== undefined),
     remember(nodes) {
       for (const node of nodes) {
+        // Leaves are not cached, but a root leaf stays referenced as the state head until the next commit.
+        if (node.kind === LEAF && node.enc !== undefined) node.enc = ownBytes(node.enc)
         if (node.kind === LEAF || node.loc === undefined) continue
         if (encodeNode(node).length < 32) continue
         ownArrays(node)
