@@ -13,6 +13,7 @@ export interface BenchOptions {
   phaseBudgetMs?: number
   rate?: number
   stateHistory?: number
+  rounds?: number
   signal: AbortSignal
 }
 
@@ -37,7 +38,7 @@ const BENCHES: Record<string, BenchEntry> = {
   rpcServer: { module: 'rpcServer', exportName: 'runRpcServerBench', summary: 'CPU per request of the JSON-RPC HTTP server (stub backend) against bare node:http and net floors' },
 }
 
-const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--warmup N] [--node stele|anvil] [--phase-sec S] [--rate TPS] [--state-history N] [--profile]
+const USAGE = `usage: npm run bench -- <bench|all> [--txs N] [--warmup N] [--node stele|anvil] [--phase-sec S] [--rate TPS] [--state-history N] [--rounds N] [--profile]
 
 Prints one JSON document on stdout; progress goes to stderr.
 
@@ -60,6 +61,8 @@ options:
                    measured at that rate rather than at saturation; default: as fast as answered
   --state-history N  scale: run both nodes with stele dev --state-history N (default 0, every state kept);
                    the JSON reports it beside the data directory
+  --rounds N       scale: throughput rounds of 5000 transfers on each node, alternating (default 4);
+                   more rounds weigh V8's warm-up less
   --profile        dev, localnet, scale: run stele (localnet: validator 0; scale: both nodes) under
                    node --cpu-prof; the main thread's profile is saved in bench/results/ and its
                    top functions and packages by self time are added to the JSON
@@ -134,6 +137,10 @@ function parseArgs(argv: string[]): { name: string; options: Omit<BenchOptions, 
       const n = Number(argv[++i])
       if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--state-history needs a whole number, got ${argv[i]}`)
       options.stateHistory = n
+    } else if (arg === '--rounds') {
+      const n = Number(argv[++i])
+      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--rounds needs a positive integer, got ${argv[i]}`)
+      options.rounds = n
     } else if (arg === '--profile') {
       options.profile = true
     } else if (arg === '--node') {

@@ -24,7 +24,9 @@ export interface ScaleBenchOptions {
   txs?: number
   /** Funded accounts in the large genesis (default 1,000,000). */
   accounts?: number
-  /** Transfers per throughput phase, on each node (default 20,000, at most `txs`). */
+  /** Throughput rounds on each node, alternating between the nodes (default 4). */
+  rounds?: number
+  /** Transfers per throughput phase, on each node (default 5,000 per round, at most `txs`). */
   throughputTxs?: number
   /** Run both nodes under `node --cpu-prof`; profiles are kept in bench/results/ and summarized. */
   profile?: boolean
@@ -43,6 +45,8 @@ const STALL_MS = 120_000
 const SEED = 0x5ca1e
 /** Throughput rounds per node, alternating between the small and the large state. */
 const THROUGHPUT_ROUNDS = 4
+/** Transfers per throughput round, on each node. */
+const ROUND_TXS = 5000
 
 /**
  * `npm run bench -- scale`: issue 7's scale goals, on persistent `stele dev` nodes.
@@ -54,7 +58,8 @@ const THROUGHPUT_ROUNDS = 4
 export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<object> {
   const accounts = options.accounts ?? 1_000_000
   const totalTxs = options.txs ?? 1_000_000
-  const throughputTxs = Math.min(options.throughputTxs ?? 20_000, totalTxs)
+  const roundCount = options.rounds ?? THROUGHPUT_ROUNDS
+  const throughputTxs = Math.min(options.throughputTxs ?? ROUND_TXS * roundCount, totalTxs)
   const samples = options.balanceSamples ?? 2000
   const loadBefore = round(loadavg()[0])
   const work = mkdtempSync(join(tmpdir(), 'stele-scale-'))
@@ -85,9 +90,9 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
       progress(`scale: ready after ${startup.seconds} s, peak RSS ${startup.peakRssMiB} MiB`)
       try {
         const rounds: { small: PhaseResult; large: PhaseResult }[] = []
-        const perRound = Math.ceil(throughputTxs / THROUGHPUT_ROUNDS)
-        for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
-          progress(`scale: round ${r + 1} of ${THROUGHPUT_ROUNDS}, ${perRound} transfers to each node in batches of ${BATCH_SIZE}`)
+        const perRound = Math.ceil(throughputTxs / roundCount)
+        for (let r = 0; r < roundCount; r++) {
+          progress(`scale: round ${r + 1} of ${roundCount}, ${perRound} transfers to each node in batches of ${BATCH_SIZE}`)
           const smallRound = await throughputPhase(small.node, perRound, recipient, options.signal)
           const largeRound = await throughputPhase(large.node, perRound, recipient, options.signal)
           rounds.push({ small: smallRound, large: largeRound })
@@ -96,7 +101,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
         const smallProfile = options.profile ? keepCpuProfile(profDir('small') as string, join(ROOT, 'bench', 'results'), 'scale-small') : undefined
         const smallPhase = combinePhases(rounds.map((x) => x.small))
         const largePhase = combinePhases(rounds.map((x) => x.large))
-        const longRun = await longRunPhase(large.node, totalTxs - perRound * THROUGHPUT_ROUNDS, recipient, options.signal)
+        const longRun = await longRunPhase(large.node, totalTxs - perRound * roundCount, recipient, options.signal)
         const headNumber = await withClient(large.node.rpcUrl, (c) => c.call<string>('eth_blockNumber'))
         const balance = await balanceLatency(large.node.rpcUrl, funded, samples, random)
         const peakRssMiB = mib(large.node.peakRssBytes())
@@ -113,7 +118,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
           throughput: {
             batchSize: BATCH_SIZE,
             inFlight: BATCH_IN_FLIGHT,
-            rounds: THROUGHPUT_ROUNDS,
+            rounds: roundCount,
             smallState: smallPhase,
             largeState: largePhase,
             // CPU per transaction moves far less than tx/s on a shared host.
@@ -126,7 +131,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<ob
             })),
           },
           afterLoad: {
-            txs: perRound * THROUGHPUT_ROUNDS + longRun.sent,
+            txs: perRound * roundCount + longRun.sent,
             headBlock: Number(BigInt(headNumber)),
             longRun,
             getBalance: balance,
