@@ -1,4 +1,5 @@
 import { keccak256 } from '../crypto/keccak.js'
+import { transientBytes } from '../primitives/byteSlab.js'
 
 /** keccak256(rlp('')): the root of an empty trie. */
 const EMPTY_ROOT = Uint8Array.from(Buffer.from('56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421', 'hex'))
@@ -111,7 +112,8 @@ function encodeLeaf(nibbles: Uint8Array, from: number, value: Uint8Array): Uint8
   const pathLength = packedLength === 1 && firstByte < EMPTY_STRING ? 1 : 1 + packedLength
   const valueLength = value.length === 1 && (value[0] as number) < EMPTY_STRING ? 1 : headerLength(value.length) + value.length
   const payload = pathLength + valueLength
-  const out = new Uint8Array(headerLength(payload) + payload)
+  // Every encoding here dies once the root is hashed: slab views instead of an allocation each (byteSlab.ts).
+  const out = transientBytes(headerLength(payload) + payload)
   let at = writeHeader(out, 0, payload, 0xc0, 0xf7)
   if (pathLength !== 1) out[at++] = EMPTY_STRING + packedLength
   out[at++] = firstByte
@@ -162,7 +164,7 @@ function encodeList(items: readonly Uint8Array[]): Uint8Array {
 }
 
 function withHeader(payloadLength: number, shortBase: number, longBase: number, parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(headerLength(payloadLength) + payloadLength)
+  const out = transientBytes(headerLength(payloadLength) + payloadLength)
   let at = writeHeader(out, 0, payloadLength, shortBase, longBase)
   for (const part of parts) {
     out.set(part, at)
