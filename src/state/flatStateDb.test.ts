@@ -35,6 +35,8 @@ type Op =
   | { kind: 'code'; a: number; code: Uint8Array }
   | { kind: 'delete'; a: number }
   | { kind: 'frame'; ops: Op[]; revert: boolean }
+  /** A state root mid-block (eth_call's or a receipt's), after which the block goes on changing accounts. */
+  | { kind: 'root' }
 
 const index = fc.nat(ADDRESSES.length - 1)
 const leafOp: fc.Arbitrary<Op> = fc.oneof(
@@ -64,7 +66,7 @@ const frameArb: fc.Arbitrary<Op> = fc.letrec<{ frame: Op }>((tie) => ({
     revert: fc.boolean(),
   }),
 })).frame
-const opArb: fc.Arbitrary<Op> = fc.oneof({ weight: 5, arbitrary: leafOp }, { weight: 1, arbitrary: frameArb })
+const opArb: fc.Arbitrary<Op> = fc.oneof({ weight: 5, arbitrary: leafOp }, { weight: 1, arbitrary: frameArb }, { weight: 1, arbitrary: fc.constant({ kind: 'root' as const }) })
 const blocksArb = fc.array(fc.array(opArb, { maxLength: 14 }), { minLength: 1, maxLength: 5 })
 
 /** Applies one operation the way the EVM would; `reference` selects MerkleStateManager's workarounds. */
@@ -103,6 +105,9 @@ async function applyOp(sm: StateManagerInterface, op: Op, reference: boolean): P
       // the account came back; EVM semantics (and ours) wipe storage on deletion, so clear it first there.
       if (reference) await sm.clearStorage(addr(op.a))
       await sm.deleteAccount(addr(op.a))
+      return
+    case 'root':
+      await sm.getStateRoot()
       return
     case 'frame':
       await sm.checkpoint()

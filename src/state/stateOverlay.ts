@@ -87,6 +87,8 @@ export class FlatStateManager implements StateManagerInterface {
   private txOriginal = new Map<string, Uint8Array>()
 
   private dirtyAccounts = new Set<string>()
+  /** Each account's encoding as last put into the account trie: the flat state stores the same bytes at commit. */
+  private leafValues = new Map<string, Uint8Array>()
   private dirtySlots = new Map<string, Set<string>>()
   private rebuildStorage = new Set<string>()
   private accountTrie: MutableTrie
@@ -301,14 +303,18 @@ export class FlatStateManager implements StateManagerInterface {
     for (const key of this.dirtyAccounts) {
       const hashed = this.hashedAddress(key)
       const value = this.currentAccount(key)
-      if (value === null) this.accountTrie.del(hashed)
-      else {
+      if (value === null) {
+        this.accountTrie.del(hashed)
+        this.leafValues.delete(key)
+      } else {
         const storageRoot = this.storageRootOf(key)
         // The presence hint skips reading the leaf, and so always writes a new one: an account equal to its base
         // value (a reverted change, a same-value write) takes the normal path, which reads it and writes nothing.
         const base = this.trieOnBase ? this.baseAccount(key) : null
         const present = base !== null && !sameAccount(value, storageRoot, base)
-        this.accountTrie.put(hashed, encodeAccount({ ...value, storageRoot }), present)
+        const encoded = encodeAccount({ ...value, storageRoot })
+        this.leafValues.set(key, encoded)
+        this.accountTrie.put(hashed, encoded, present)
       }
     }
     this.dirtyAccounts.clear()
@@ -356,7 +362,8 @@ export class FlatStateManager implements StateManagerInterface {
         batch.del('accounts', address)
         continue
       }
-      if (!bulk) batch.putOwned('accounts', address, encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
+      // computeRoot just brought every changed account's leaf up to date, so its encoding is the flat value too.
+      if (!bulk) batch.putOwned('accounts', address, this.leafValues.get(key) ?? encodeAccount({ ...value, storageRoot: this.storageRootOf(key) }))
       if (entry === undefined) continue
       const trie = this.storageTries.get(key)
       if (trie !== undefined) persist(trie)
@@ -669,6 +676,7 @@ export class FlatStateManager implements StateManagerInterface {
     this.marks = []
     this.txOriginal.clear()
     this.dirtyAccounts.clear()
+    this.leafValues.clear()
     this.dirtySlots.clear()
     this.rebuildStorage.clear()
     this.accountTrie = new MutableTrie(this.ctx.nodes, this.base.rootRef)
