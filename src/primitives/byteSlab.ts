@@ -33,9 +33,12 @@ export function transientBytes(length: number): Uint8Array {
   return out
 }
 
-/** True when `bytes` is a view that keeps a larger allocation alive. */
+/**
+ * True when `bytes` is a view that keeps a larger allocation alive. Arrays of up to 64 bytes are not checked:
+ * reading `.buffer` of an on-heap one would move its bytes off the heap. A small subarray of a slab view is
+ * therefore missed, so code that keeps one copies it or points it into a copy of its parent (nodeStore.ts).
+ */
 export function isSharedView(bytes: Uint8Array): boolean {
-  // `.buffer` of an on-heap array would move its bytes off the heap first; such arrays are never views.
   return bytes.length > MAX_ON_HEAP && bytes.byteLength !== bytes.buffer.byteLength
 }
 
