@@ -20,9 +20,9 @@ export interface RecoveryRequest {
 
 /**
  * secp256k1 public-key recovery on worker threads. Requests made in the same event-loop turn travel to a
- * worker in messages of up to MAX_BATCH (one transferred buffer each); a worker holds up to
- * BATCHES_PER_WORKER of them, and while all are full new requests gather into later batches, so under load
- * the message cost is shared by many recoveries. Results resolve in request order, whichever
+ * worker in messages of MAX_BATCH (one transferred buffer each), or of SMALL_BATCH while fewer than MAX_BATCH
+ * wait; a worker holds up to BATCHES_PER_WORKER of them, and while all are full new requests gather into
+ * later batches, so under load the message cost is shared by many recoveries. Results resolve in request order, whichever
  * worker finishes first: callers (the pool's admission) may rely on that order.
  */
 export interface SignerRecovery {
@@ -53,8 +53,15 @@ const MAX_THREADS = 4
  * item 15: 64 against 2,048 gave 20–80% more batched transfers in the dev bench).
  */
 export const MAX_BATCH = 64
+/**
+ * Requests per message when fewer than MAX_BATCH are queued. Light load is where each request's wait shows:
+ * 32 single requests read in one turn used to travel as one message, and each waited for all 32 recoveries
+ * (about 2 ms). In messages of 8, the first answers go out after a quarter of that, and their clients' next
+ * requests arrive while the worker recovers the rest (docs/performance.md, item 28).
+ */
+export const SMALL_BATCH = 8
 /** Batches queued at a worker, so it starts the next one without waiting for the caller's thread. */
-const BATCHES_PER_WORKER = 2
+const BATCHES_PER_WORKER = 4
 
 /**
  * One thread on a 2-core machine (the main thread keeps the other), else cores - 1, at most 4.
@@ -164,8 +171,9 @@ export function createSignerRecovery(options: SignerRecoveryOptions = {}): Signe
       let idle: WorkerSlot | undefined
       for (const slot of slots) if (slot.sent.length < BATCHES_PER_WORKER && (idle === undefined || slot.sent.length < idle.sent.length)) idle = slot
       if (idle === undefined && slots.length > 0) return
-      const waiters = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH)
-      queue = queue.length <= MAX_BATCH ? [] : queue.slice(MAX_BATCH)
+      const size = queue.length < MAX_BATCH ? SMALL_BATCH : MAX_BATCH
+      const waiters = queue.length <= size ? queue : queue.slice(0, size)
+      queue = queue.length <= size ? [] : queue.slice(size)
       const batch: Batch = { waiters, results: undefined }
       inOrder.push(batch)
       if (idle === undefined) recoverInThread(batch)
