@@ -1,11 +1,12 @@
 import { createServer, IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { createLogger } from '../primitives/logger.js'
 import type { RpcBackend } from './backend.js'
 import type { RpcContext } from './context.js'
 import { createDispatcher, type RpcLogger } from './dispatcher.js'
 import { RpcErrorCode } from './errorMapping.js'
+import { createFastPath } from './fastHttp.js'
 import { createFilterManager, type FilterManager } from './filters.js'
 import { createMethodTable } from './methods/index.js'
 import { createSubscriptionSet } from './subscriptions.js'
@@ -203,9 +204,31 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     send(res, 500, internalErrorBody)
   }
 
-  const httpServer = createServer({ IncomingMessage: RpcRequest }, onRequest)
   // Longer than common client and proxy idle timeouts, so pooled connections are not cut mid-reuse.
-  httpServer.keepAliveTimeout = 65_000
+  const keepAliveMs = 65_000
+  // node:http serves what the fast path hands it (other methods, routes, upgrades, anything unusual); it
+  // does not listen itself.
+  const httpServer = createServer({ IncomingMessage: RpcRequest }, onRequest)
+  httpServer.keepAliveTimeout = keepAliveMs
+  const fastPath = createFastPath({
+    fallback: httpServer,
+    maxBodyBytes,
+    isRpcTarget: options.routes ? (target) => target === '/' || target.startsWith('/?') : () => true,
+    okHeaderLines: `Content-Type: application/json\r\nAccess-Control-Allow-Origin: ${corsOrigin}\r\n`,
+    answer: (body) => dispatcher.answer(body, httpContext),
+    onFailure(error) {
+      logger.error('rpc request failed', { error: String(error) })
+      return internalErrorBody
+    },
+    keepAliveMs,
+  })
+  const sockets = new Set<Socket>()
+  // Half-open like node:http's own listener: a client may send its request and then shut its side.
+  const listener = createNetServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    fastPath.accept(socket)
+  })
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes })
 
   httpServer.on('upgrade', (req, socket, head) => {
@@ -264,13 +287,13 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   }
 
   await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject)
-    httpServer.listen(options.port ?? 8545, host, () => {
-      httpServer.off('error', reject)
+    listener.once('error', reject)
+    listener.listen(options.port ?? 8545, host, () => {
+      listener.off('error', reject)
       resolve()
     })
   })
-  const port = (httpServer.address() as AddressInfo).port
+  const port = (listener.address() as AddressInfo).port
   const urlHost = host.includes(':') ? `[${host}]` : host
 
   let closing: Promise<void> | undefined
@@ -285,8 +308,8 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
         clearInterval(pingTimer)
         for (const client of wsServer.clients) client.terminate()
         wsServer.close()
-        httpServer.close(() => resolve())
-        httpServer.closeAllConnections()
+        listener.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
       })
       return closing
     },
