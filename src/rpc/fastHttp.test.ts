@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
 import { createServer as createHttpServer } from 'node:http'
-import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { createFastPath } from './fastHttp.js'
+import { createFastPath, type FastPathOptions } from './fastHttp.js'
 import { createRpcServer, type RpcServer } from './server.js'
 import { createFakeRpcBackend } from './testing/fakeRpcBackend.js'
 
@@ -169,13 +170,15 @@ describe('createFastPath: which requests it serves itself', () => {
   it('serves plain POSTs itself and hands the rest of the connection to node:http from the first other request', async () => {
     const servedHere: string[] = []
     const servedByNodeHttp: string[] = []
-    const fallback = createHttpServer((req, res) => {
+    const nodeHttp = createHttpServer((req, res) => {
       servedByNodeHttp.push(`${req.method} ${req.url}`)
       req.resume()
       req.on('end', () => res.end('{}'))
     })
+    const nodeHttpListeners = nodeHttp.listeners('connection') as ((socket: Socket) => void)[]
+    nodeHttp.removeAllListeners('connection')
     const fastPath = createFastPath({
-      fallback,
+      handOver: (socket) => nodeHttpListeners.forEach((listener) => listener.call(nodeHttp, socket)),
       maxBodyBytes: 1024,
       isRpcTarget: (target) => target === '/',
       okHeaderLines: 'Content-Type: application/json\r\n',
@@ -185,12 +188,15 @@ describe('createFastPath: which requests it serves itself', () => {
       },
       onFailure: () => '{}',
       keepAliveMs: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 10_000,
     })
     const sockets = new Set<Socket>()
-    const listener = createNetServer({ allowHalfOpen: true }, (socket) => {
+    nodeHttp.on('connection', (socket: Socket) => {
       sockets.add(socket)
       fastPath.accept(socket)
     })
+    const listener = nodeHttp
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
     const port = (listener.address() as AddressInfo).port
     try {
@@ -205,3 +211,131 @@ describe('createFastPath: which requests it serves itself', () => {
     }
   })
 })
+
+/** Just enough of a net.Socket for the fast path, with writes that report a full buffer until drained. */
+class FakeSocket extends EventEmitter {
+  written: string[] = []
+  writesFit = true
+  paused = false
+  destroyed = false
+  ended = false
+  setNoDelay(): this {
+    return this
+  }
+  setTimeout(): this {
+    return this
+  }
+  write(text: string): boolean {
+    this.written.push(text)
+    return this.writesFit
+  }
+  pause(): this {
+    this.paused = true
+    return this
+  }
+  resume(): this {
+    this.paused = false
+    return this
+  }
+  isPaused(): boolean {
+    return this.paused
+  }
+  destroySoon(): void {
+    this.ended = true
+  }
+  destroy(): this {
+    this.destroyed = true
+    return this
+  }
+}
+
+function fakeFastPath(overrides: Partial<FastPathOptions> = {}): { socket: FakeSocket; answered: string[]; handedOver: FakeSocket[] } {
+  const answered: string[] = []
+  const handedOver: FakeSocket[] = []
+  const fastPath = createFastPath({
+    handOver: (socket) => handedOver.push(socket as unknown as FakeSocket),
+    maxBodyBytes: 1024,
+    isRpcTarget: () => true,
+    okHeaderLines: '',
+    answer: (body) => {
+      answered.push(body)
+      return body
+    },
+    onFailure: () => '{}',
+    keepAliveMs: 10_000,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 10_000,
+    ...overrides,
+  })
+  const socket = new FakeSocket()
+  fastPath.accept(socket as unknown as Socket)
+  return { socket, answered, handedOver }
+}
+
+describe('createFastPath: limits', () => {
+  it('stops serving and reading while its answers wait unread, and goes on once they drain', () => {
+    const { socket, answered } = fakeFastPath()
+    socket.writesFit = false
+    socket.emit('data', Buffer.from(post('{"n":1}') + post('{"n":2}')))
+    assert.deepEqual(answered, ['{"n":1}'], 'the second request waits for the first answer to drain')
+    assert.equal(socket.paused, true)
+    socket.writesFit = true
+    socket.emit('drain')
+    assert.deepEqual(answered, ['{"n":1}', '{"n":2}'])
+    assert.equal(socket.paused, false)
+  })
+
+  it('answers 408 and closes when a request does not complete within its deadline, however it trickles', async () => {
+    const { socket, answered } = fakeFastPath({ headersTimeoutMs: 30, requestTimeoutMs: 60 })
+    socket.emit('data', Buffer.from('POST / HTTP/1.1\r\nHost: x\r\n'))
+    const trickle = setInterval(() => socket.emit('data', Buffer.from('X: y\r\n')), 5)
+    try {
+      await waitFor(() => socket.ended, 5_000)
+    } finally {
+      clearInterval(trickle)
+    }
+    assert.match(socket.written.join(''), /^HTTP\/1\.1 408 /)
+    assert.deepEqual(answered, [])
+  })
+
+  it('hands over a head whose value hides a line break or a vertical tab, and one over 16 KiB', () => {
+    const sneaky = [
+      `POST / HTTP/1.1\r\nHost: x\r\nX: y\n\r\nContent-Length: 2\r\n\r\n{}`,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \x0b2\r\n\r\n{}`,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\t\r\n\r\n{}`,
+      `POST / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(17 * 1024)}\r\nContent-Length: 2\r\n\r\n{}`,
+    ]
+    for (const request of sneaky) {
+      const { socket, answered, handedOver } = fakeFastPath()
+      socket.emit('data', Buffer.from(request, 'latin1'))
+      assert.deepEqual(answered, [], JSON.stringify(request.slice(0, 60)))
+      assert.equal(handedOver.length, 1)
+    }
+    // The same with a no-break space (0xa0) after the length: String.trim would have taken it.
+    const { socket, answered, handedOver } = fakeFastPath()
+    socket.emit('data', Buffer.concat([Buffer.from('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2'), Buffer.from([0xa0]), Buffer.from('\r\n\r\n{}')]))
+    assert.deepEqual(answered, [])
+    assert.equal(handedOver.length, 1)
+  })
+
+  it('hands a request cut short by the client to node:http, and closes after the last answer otherwise', () => {
+    const cut = fakeFastPath()
+    cut.socket.emit('data', Buffer.from('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{}'))
+    cut.socket.emit('end')
+    assert.equal(cut.handedOver.length, 1)
+    const whole = fakeFastPath()
+    whole.socket.emit('data', Buffer.from(post('{}')))
+    whole.socket.emit('end')
+    assert.deepEqual(whole.answered, ['{}'])
+    assert.equal(whole.handedOver.length, 0)
+    assert.equal(whole.socket.ended, true)
+  })
+})
+
+async function waitFor(condition: () => boolean, boundMs: number): Promise<void> {
+  const started = Date.now()
+  while (!condition()) {
+    if (Date.now() - started > boundMs) throw new Error(`condition not met within ${boundMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}

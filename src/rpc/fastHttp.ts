@@ -1,4 +1,3 @@
-import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 
 /**
@@ -14,8 +13,8 @@ import type { Socket } from 'node:net'
  * accept and answer the same way.
  */
 export interface FastPathOptions {
-  /** The node:http server that takes a connection this path does not serve. It need not listen. */
-  fallback: Server
+  /** Hands a connection to node:http: its server's own connection listener (server.ts). */
+  handOver: (socket: Socket) => void
   /** Bodies up to this many bytes are read here; larger ones go to node:http, which refuses them. */
   maxBodyBytes: number
   /** Whether a POST to this request target is JSON-RPC (else node:http serves it, e.g. another route). */
@@ -26,8 +25,12 @@ export interface FastPathOptions {
   answer: (body: string) => string | undefined | Promise<string | undefined>
   /** Called when answer throws or rejects; the request gets a 500 with this body. */
   onFailure: (error: unknown) => string
-  /** A keep-alive connection idle this long between requests is closed. */
+  /** Advertised as `Keep-Alive: timeout`; an idle connection is closed a second after it, as node:http does. */
   keepAliveMs: number
+  /** A request's head must arrive within this long of its first byte (node:http's headersTimeout). */
+  headersTimeoutMs: number
+  /** And all of it within this long (node:http's requestTimeout). */
+  requestTimeoutMs: number
 }
 
 export interface FastPath {
@@ -41,8 +44,15 @@ const HEADER_END = Buffer.from('\r\n\r\n')
 const BARE_LF_END = Buffer.from('\n\n')
 const REQUEST_LINE = /^POST (\/[!-~]*) HTTP\/1\.1$/
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** Field values node:http refuses: control characters other than horizontal tab. */
+/** Field values node:http refuses: control characters other than horizontal tab (checked before trimming). */
 const INVALID_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/
+/** The optional whitespace around a field value: spaces and tabs only (String.trim takes more). */
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g
+/** A Content-Length value as llhttp takes it: spaces or tabs before the digits, spaces only after. */
+const CONTENT_LENGTH = /^[ \t]*(\d{1,9}) *$/
+/** node:http's grace after the advertised keep-alive timeout, so a client reusing the connection at the limit does not race it. */
+const KEEP_ALIVE_GRACE_MS = 1000
+const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
 
 interface Framed {
   target: string
@@ -72,21 +82,37 @@ export function createFastPath(options: FastPathOptions): FastPath {
     let size = 0
     /** Bytes needed before parsing is worth trying again (a whole request, once its head is read). */
     let needed = 1
+    /** An answer is being computed. */
     let busy = false
+    /** Answers wait in the socket's write buffer because the client is not reading them. */
+    let draining = false
     let readEnded = false
     let closing = false
+    let handedOver = false
+    /** Set while a request is partly received: the head's deadline, then the whole request's. */
+    let deadline: NodeJS.Timeout | undefined
+    let headRead = false
 
     // Idle between requests; an answer that takes longer (a slow eth_call) keeps its connection.
     const onTimeout = () => {
-      if (!busy) socket.destroy()
+      if (!busy && !draining) socket.destroy()
     }
     const onError = () => socket.destroy()
     const onEnd = () => {
       readEnded = true
-      if (!busy) finishConnection()
+      if (busy || draining) return
+      // A request cut short by the client's FIN: node:http answers it (400) and closes.
+      if (size > 0) return handOver()
+      finishConnection()
+    }
+    const onDrain = () => {
+      if (handedOver) return
+      draining = false
+      socket.resume()
+      serveNext()
     }
     socket.setNoDelay(true)
-    socket.setTimeout(options.keepAliveMs)
+    socket.setTimeout(options.keepAliveMs + KEEP_ALIVE_GRACE_MS)
     socket.on('timeout', onTimeout)
     socket.on('error', onError)
     socket.on('end', onEnd)
@@ -96,8 +122,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
       if (closing) return
       parts.push(chunk)
       size += chunk.length
-      if (busy) {
-        // A client pipelining while its answer is computed: stop reading past one more whole request.
+      if (busy || draining) {
+        // A client pipelining while it waits for an answer: stop reading past one more whole request.
         if (size > options.maxBodyBytes + MAX_HEADER_BYTES) socket.pause()
         return
       }
@@ -106,7 +132,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
     /** Serves the complete requests received, one at a time, so answers go out in request order. */
     function serveNext(): void {
-      while (size > 0 && size >= needed && !busy && !closing) {
+      while (size > 0 && size >= needed && !busy && !draining && !closing) {
         const pending = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)
         parts = [pending]
         const headerEnd = pending.indexOf(HEADER_END)
@@ -114,31 +140,69 @@ export function createFastPath(options: FastPathOptions): FastPath {
           // Bare LF line ends, or a head over node:http's limit: node:http decides what to answer.
           if (size > MAX_HEADER_BYTES || pending.includes(BARE_LF_END)) return handOver()
           needed = size + 1
-          return
+          return awaitRest(false)
         }
+        if (headerEnd + HEADER_END.length > MAX_HEADER_BYTES) return handOver()
         const framed = frame(pending.toString('latin1', 0, headerEnd))
         if (framed === undefined) return handOver()
         const bodyStart = headerEnd + HEADER_END.length
         const bodyEnd = bodyStart + framed.contentLength
         if (size < bodyEnd) {
           needed = bodyEnd
-          return
+          return awaitRest(true)
         }
         const body = pending.toString('utf8', bodyStart, bodyEnd)
         const rest = pending.subarray(bodyEnd)
         parts = rest.length === 0 ? [] : [rest]
         size = rest.length
         needed = 1
+        requestComplete()
         respond(body, framed.close)
       }
-      if (!busy && readEnded) finishConnection()
+      if (busy || draining || closing || !readEnded) return
+      // The client's FIN came with a request cut short: node:http answers it (400) and closes.
+      if (size > 0) handOver()
+      else finishConnection()
     }
 
-    /** The client sent its last byte: answer what is complete, then close our side too. */
+    /**
+     * A request is partly here. Reads do not extend its time, unlike the idle timeout: its head must arrive
+     * within headersTimeoutMs of the first wait, and all of it within requestTimeoutMs, as node:http enforces.
+     */
+    function awaitRest(head: boolean): void {
+      if (deadline === undefined) {
+        headRead = head
+        deadline = setTimeout(requestTimedOut, head ? options.requestTimeoutMs : options.headersTimeoutMs)
+        deadline.unref()
+      } else if (head && !headRead) {
+        headRead = true
+        clearTimeout(deadline)
+        deadline = setTimeout(requestTimedOut, Math.max(0, options.requestTimeoutMs - options.headersTimeoutMs))
+        deadline.unref()
+      }
+    }
+
+    function requestComplete(): void {
+      if (deadline === undefined) return
+      clearTimeout(deadline)
+      deadline = undefined
+      headRead = false
+    }
+
+    function requestTimedOut(): void {
+      deadline = undefined
+      if (handedOver || closing || socket.destroyed) return
+      closing = true
+      socket.write(REQUEST_TIMEOUT_ANSWER)
+      socket.destroySoon()
+    }
+
+    /** After the last answer (the client's FIN, or `Connection: close`): close once it is written. */
     function finishConnection(): void {
       if (closing || socket.destroyed) return
       closing = true
-      socket.end()
+      requestComplete()
+      socket.destroySoon()
     }
 
     function frame(head: string): Framed | undefined {
@@ -156,13 +220,16 @@ export function createFastPath(options: FastPathOptions): FastPath {
         if (colon <= 0) return undefined
         const name = line.slice(0, colon)
         if (!TOKEN.test(name)) return undefined
-        const value = line.slice(colon + 1).trim()
-        if (INVALID_VALUE.test(value)) return undefined
+        const rawValue = line.slice(colon + 1)
+        if (INVALID_VALUE.test(rawValue)) return undefined
+        const value = rawValue.replace(OWS_EDGES, '')
         switch (name.toLowerCase()) {
-          case 'content-length':
-            if (contentLength >= 0 || !/^\d{1,9}$/.test(value)) return undefined
-            contentLength = Number(value)
+          case 'content-length': {
+            const digits = CONTENT_LENGTH.exec(rawValue)
+            if (contentLength >= 0 || digits === null) return undefined
+            contentLength = Number(digits[1])
             break
+          }
           case 'host':
             if (host) return undefined
             host = true
@@ -201,6 +268,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     function answered(status: 200 | 500, text: string, close: boolean): void {
       busy = false
       send(status, text, close)
+      if (draining || closing) return
       if (socket.isPaused()) socket.resume()
       serveNext()
     }
@@ -209,17 +277,24 @@ export function createFastPath(options: FastPathOptions): FastPath {
       if (socket.destroyed || closing) return
       const statusLine = status === 200 ? 'HTTP/1.1 200 OK\r\n' : 'HTTP/1.1 500 Internal Server Error\r\n'
       const connection = close ? 'Connection: close\r\n' : keepAliveLine
-      socket.write(`${statusLine}${options.okHeaderLines}Content-Length: ${Buffer.byteLength(text)}\r\n${httpDate()}${connection}\r\n${text}`)
+      const flushed = socket.write(`${statusLine}${options.okHeaderLines}Content-Length: ${Buffer.byteLength(text)}\r\n${httpDate()}${connection}\r\n${text}`)
       if (close) {
         parts = []
         size = 0
         finishConnection()
+      } else if (!flushed) {
+        // The client is not reading its answers: serve and read nothing more until they drain, as node:http.
+        draining = true
+        socket.pause()
+        socket.once('drain', onDrain)
       }
     }
 
     /** node:http serves this connection from here on, starting with the bytes not yet served. */
     function handOver(): void {
       const unread = size === 0 ? undefined : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)
+      handedOver = true
+      requestComplete()
       parts = []
       size = 0
       socket.off('data', onData)
@@ -227,7 +302,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       socket.off('timeout', onTimeout)
       socket.off('error', onError)
       socket.setTimeout(0)
-      options.fallback.emit('connection', socket)
+      options.handOver(socket)
       if (unread !== undefined) socket.emit('data', unread)
       if (readEnded) socket.emit('end')
     }

@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, type ServerResponse } from 'node:http'
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { ErrorCode, SteleError } from '../primitives/errors.js'
 import { createLogger } from '../primitives/logger.js'
 import type { RpcBackend } from './backend.js'
 import type { RpcContext } from './context.js'
@@ -72,6 +73,8 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   const httpContext: RpcContext = { backend, filters, subscriptions: undefined }
 
   const corsOrigin = options.corsOrigin ?? '*'
+  // It goes into every answer's head as it is.
+  if (/[\r\n]/.test(corsOrigin)) throw new SteleError(ErrorCode.Config, `corsOrigin must be one line, got ${JSON.stringify(corsOrigin)}`)
   const jsonHeaders = {
     'Content-Type': 'application/json',
     'Access-Control-Allow-Origin': corsOrigin,
@@ -206,12 +209,16 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
 
   // Longer than common client and proxy idle timeouts, so pooled connections are not cut mid-reuse.
   const keepAliveMs = 65_000
-  // node:http serves what the fast path hands it (other methods, routes, upgrades, anything unusual); it
-  // does not listen itself.
   const httpServer = createServer({ IncomingMessage: RpcRequest }, onRequest)
   httpServer.keepAliveTimeout = keepAliveMs
+  // node:http listens, so its request timeouts are enforced, but every connection reaches the fast path
+  // first; node:http's own connection listener serves what the fast path hands over (ADR 0014).
+  const nodeHttpConnectionListeners = httpServer.listeners('connection') as ((socket: Socket) => void)[]
+  httpServer.removeAllListeners('connection')
   const fastPath = createFastPath({
-    fallback: httpServer,
+    handOver(socket) {
+      for (const listener of nodeHttpConnectionListeners) listener.call(httpServer, socket)
+    },
     maxBodyBytes,
     isRpcTarget: options.routes ? (target) => target === '/' || target.startsWith('/?') : () => true,
     okHeaderLines: `Content-Type: application/json\r\nAccess-Control-Allow-Origin: ${corsOrigin}\r\n`,
@@ -221,10 +228,11 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
       return internalErrorBody
     },
     keepAliveMs,
+    headersTimeoutMs: httpServer.headersTimeout,
+    requestTimeoutMs: httpServer.requestTimeout,
   })
   const sockets = new Set<Socket>()
-  // Half-open like node:http's own listener: a client may send its request and then shut its side.
-  const listener = createNetServer({ allowHalfOpen: true }, (socket) => {
+  httpServer.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     fastPath.accept(socket)
@@ -287,13 +295,13 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   }
 
   await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject)
-    listener.listen(options.port ?? 8545, host, () => {
-      listener.off('error', reject)
+    httpServer.once('error', reject)
+    httpServer.listen(options.port ?? 8545, host, () => {
+      httpServer.off('error', reject)
       resolve()
     })
   })
-  const port = (listener.address() as AddressInfo).port
+  const port = (httpServer.address() as AddressInfo).port
   const urlHost = host.includes(':') ? `[${host}]` : host
 
   let closing: Promise<void> | undefined
@@ -308,7 +316,7 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
         clearInterval(pingTimer)
         for (const client of wsServer.clients) client.terminate()
         wsServer.close()
-        listener.close(() => resolve())
+        httpServer.close(() => resolve())
         for (const socket of sockets) socket.destroy()
       })
       return closing
