@@ -27,14 +27,14 @@ export interface FastPathOptions {
   onFailure: (error: unknown) => string
   /** Advertised as `Keep-Alive: timeout`; an idle connection is closed a second after it, as node:http does. */
   keepAliveMs: number
-  /** A request's head must arrive within this long of its first byte (node:http's headersTimeout). */
+  /** A request's head must arrive within this long of the first read that left it incomplete (node:http's headersTimeout). */
   headersTimeoutMs: number
   /** And all of it within this long (node:http's requestTimeout). */
   requestTimeoutMs: number
 }
 
 export interface FastPath {
-  /** Serves a new connection: the `net` server's connection listener. */
+  /** Serves a new connection: the listener of the node:http server's `connection` event (server.ts). */
   accept(socket: Socket): void
 }
 

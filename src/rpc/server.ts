@@ -214,6 +214,8 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   // node:http listens, so its request timeouts are enforced, but every connection reaches the fast path
   // first; node:http's own connection listener serves what the fast path hands over (ADR 0014).
   const nodeHttpConnectionListeners = httpServer.listeners('connection') as ((socket: Socket) => void)[]
+  // A Node upgrade that moved it would leave handed-over connections unserved: refuse to start instead.
+  if (nodeHttpConnectionListeners.length === 0) throw new SteleError(ErrorCode.Internal, 'node:http has no connection listener to hand connections to')
   httpServer.removeAllListeners('connection')
   const fastPath = createFastPath({
     handOver(socket) {
