@@ -22,8 +22,8 @@ export interface RecoveryRequest {
  * secp256k1 public-key recovery on worker threads. Requests made in the same event-loop turn travel to a
  * worker in messages of MAX_BATCH (one transferred buffer each), or of SMALL_BATCH while fewer than MAX_BATCH
  * wait; a worker holds up to BATCHES_PER_WORKER of them, and while all are full new requests gather into
- * later batches, so under load the message cost is shared by many recoveries. Results resolve in request order, whichever
- * worker finishes first: callers (the pool's admission) may rely on that order.
+ * later batches, so under load the message cost is shared by many recoveries. Results resolve in request
+ * order, whichever worker finishes first: callers (the pool's admission) may rely on that order.
  */
 export interface SignerRecovery {
   /** Worker threads in use; 0 when recovering on the calling thread. */

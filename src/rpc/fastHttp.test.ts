@@ -130,10 +130,11 @@ describe('rpc server: the JSON-RPC fast path and its hand-over to node:http', ()
     const smuggled = post(CHAIN_ID, 'Transfer-Encoding: chunked\r\n')
     const twice = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 60\r\n\r\n{}`
     for (const request of [smuggled, twice]) {
-      const { responses, closedByServer } = await exchange(server.port, [request], 1)
+      // Asks for two answers, so it reads on until the server closes (or fails after WAIT_MS).
+      const { responses, closedByServer } = await exchange(server.port, [request], 2)
       assert.equal(responses.length, 1)
       assert.equal(responses[0]?.status, 400)
-      assert.equal(closedByServer || responses.length === 1, true)
+      assert.equal(closedByServer, true, 'node:http closes after refusing it')
     }
   })
 
@@ -143,7 +144,7 @@ describe('rpc server: the JSON-RPC fast path and its hand-over to node:http', ()
     const missingHost = await exchange(server.port, [noHost], 1)
     assert.equal(missingHost.responses[0]?.status, 400)
     const lf = await exchange(server.port, [bareLf], 1)
-    assert.equal(lf.responses.length, 1, 'answered, not left waiting for a CRLF CRLF that never comes')
+    assert.equal(lf.responses[0]?.status, 400, 'refused by node:http, not left waiting for a CRLF CRLF that never comes')
   })
 
   it('closes after answering a request that asks for it', async () => {
@@ -157,12 +158,6 @@ describe('rpc server: the JSON-RPC fast path and its hand-over to node:http', ()
     const { responses, closedByServer } = await exchange(server.port, [post(BALANCE)], 1, true)
     assert.equal(JSON.parse(responses[0]?.body ?? '').id, 2)
     assert.equal(closedByServer, true)
-  })
-
-  it('hands a body over the limit to node:http, which refuses it with 413', async () => {
-    const big = `{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":["${'a'.repeat(5000)}"]}`
-    const { responses } = await exchange(server.port, [post(big)], 1)
-    assert.equal(responses[0]?.status, 413)
   })
 })
 

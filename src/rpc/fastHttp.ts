@@ -91,7 +91,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
     let handedOver = false
     /** Set while a request is partly received: the head's deadline, then the whole request's. */
     let deadline: NodeJS.Timeout | undefined
-    let headRead = false
+    let waitingSince = 0
+    let headDeadline = false
 
     // Idle between requests; an answer that takes longer (a slow eth_call) keeps its connection.
     const onTimeout = () => {
@@ -143,7 +144,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
           return awaitRest(false)
         }
         if (headerEnd + HEADER_END.length > MAX_HEADER_BYTES) return handOver()
-        const framed = frame(pending.toString('latin1', 0, headerEnd))
+        const framed = frameRequest(pending.toString('latin1', 0, headerEnd), options)
         if (framed === undefined) return handOver()
         const bodyStart = headerEnd + HEADER_END.length
         const bodyEnd = bodyStart + framed.contentLength
@@ -167,26 +168,25 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
     /**
      * A request is partly here. Reads do not extend its time, unlike the idle timeout: its head must arrive
-     * within headersTimeoutMs of the first wait, and all of it within requestTimeoutMs, as node:http enforces.
+     * within headersTimeoutMs of the first wait, and all of it within requestTimeoutMs of that same moment, as
+     * node:http enforces.
      */
-    function awaitRest(head: boolean): void {
-      if (deadline === undefined) {
-        headRead = head
-        deadline = setTimeout(requestTimedOut, head ? options.requestTimeoutMs : options.headersTimeoutMs)
-        deadline.unref()
-      } else if (head && !headRead) {
-        headRead = true
-        clearTimeout(deadline)
-        deadline = setTimeout(requestTimedOut, Math.max(0, options.requestTimeoutMs - options.headersTimeoutMs))
-        deadline.unref()
-      }
+    function awaitRest(headIsHere: boolean): void {
+      // Only two moments set a deadline: the first wait, and the head's arrival while the head's deadline runs.
+      if (deadline !== undefined && !(headIsHere && headDeadline)) return
+      const now = performance.now()
+      if (deadline === undefined) waitingSince = now
+      else clearTimeout(deadline)
+      headDeadline = !headIsHere
+      const limit = headIsHere ? options.requestTimeoutMs : options.headersTimeoutMs
+      deadline = setTimeout(requestTimedOut, Math.max(0, waitingSince + limit - now))
+      deadline.unref()
     }
 
     function requestComplete(): void {
       if (deadline === undefined) return
       clearTimeout(deadline)
       deadline = undefined
-      headRead = false
     }
 
     function requestTimedOut(): void {
@@ -203,51 +203,6 @@ export function createFastPath(options: FastPathOptions): FastPath {
       closing = true
       requestComplete()
       socket.destroySoon()
-    }
-
-    function frame(head: string): Framed | undefined {
-      const lines = head.split('\r\n')
-      const match = REQUEST_LINE.exec(lines[0] as string)
-      if (match === null) return undefined
-      const target = match[1] as string
-      if (!options.isRpcTarget(target)) return undefined
-      let contentLength = -1
-      let close = false
-      let host = false
-      for (let i = 1; i < lines.length; i++) {
-        const line = lines[i] as string
-        const colon = line.indexOf(':')
-        if (colon <= 0) return undefined
-        const name = line.slice(0, colon)
-        if (!TOKEN.test(name)) return undefined
-        const rawValue = line.slice(colon + 1)
-        if (INVALID_VALUE.test(rawValue)) return undefined
-        const value = rawValue.replace(OWS_EDGES, '')
-        switch (name.toLowerCase()) {
-          case 'content-length': {
-            const digits = CONTENT_LENGTH.exec(rawValue)
-            if (contentLength >= 0 || digits === null) return undefined
-            contentLength = Number(digits[1])
-            break
-          }
-          case 'host':
-            if (host) return undefined
-            host = true
-            break
-          case 'connection': {
-            const tokens = value.toLowerCase().split(',').map((t) => t.trim())
-            if (tokens.includes('upgrade')) return undefined
-            if (tokens.includes('close')) close = true
-            break
-          }
-          case 'transfer-encoding':
-          case 'upgrade':
-          case 'expect':
-            return undefined
-        }
-      }
-      if (contentLength < 0 || contentLength > options.maxBodyBytes || !host) return undefined
-      return { target, contentLength, close }
     }
 
     function respond(body: string, close: boolean): void {
@@ -309,4 +264,49 @@ export function createFastPath(options: FastPathOptions): FastPath {
   }
 
   return { accept }
+}
+
+/** The request a head frames, if it is one the fast path serves (ADR 0014's list); undefined hands it over. */
+function frameRequest(head: string, options: Pick<FastPathOptions, 'isRpcTarget' | 'maxBodyBytes'>): Framed | undefined {
+  const lines = head.split('\r\n')
+  const match = REQUEST_LINE.exec(lines[0] as string)
+  if (match === null) return undefined
+  const target = match[1] as string
+  if (!options.isRpcTarget(target)) return undefined
+  let contentLength = -1
+  let close = false
+  let host = false
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string
+    const colon = line.indexOf(':')
+    if (colon <= 0) return undefined
+    const name = line.slice(0, colon)
+    if (!TOKEN.test(name)) return undefined
+    const value = line.slice(colon + 1)
+    if (INVALID_VALUE.test(value)) return undefined
+    switch (name.toLowerCase()) {
+      case 'content-length': {
+        const digits = CONTENT_LENGTH.exec(value)
+        if (contentLength >= 0 || digits === null) return undefined
+        contentLength = Number(digits[1])
+        break
+      }
+      case 'host':
+        if (host) return undefined
+        host = true
+        break
+      case 'connection': {
+        const tokens = value.toLowerCase().split(',').map((t) => t.replace(OWS_EDGES, ''))
+        if (tokens.includes('upgrade')) return undefined
+        if (tokens.includes('close')) close = true
+        break
+      }
+      case 'transfer-encoding':
+      case 'upgrade':
+      case 'expect':
+        return undefined
+    }
+  }
+  if (contentLength < 0 || contentLength > options.maxBodyBytes || !host) return undefined
+  return { target, contentLength, close }
 }
